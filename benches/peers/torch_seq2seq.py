@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""PyTorch CPU peer of seq2seq-playground's default model, for `benches/compare_torch.sh`.
+
+The identical model and batch: `reverse` over 12 symbols, source lengths 8-12, batch 32;
+embedding 32, hidden 64; GRU encoder (padding-aware, via packed sequences) and GRU decoder whose
+input is [previous token embedding; context]; Bahdanau additive attention
+(v . tanh(W h + U s)) with PAD masked before the softmax; output Linear([s; context]) -> vocab;
+masked cross-entropy; Adam (lr 0.005, betas 0.9/0.999, eps 1e-5); gradient clipping by global
+norm 1.0; teacher forcing 1.0. Prints one JSON line.
+"""
+import argparse
+import json
+import os
+import random
+import time
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+PAD, BOS, EOS = 0, 1, 2
+SYMBOLS = 12
+VOCAB = 4 + SYMBOLS
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, emb=32, hidden=64):
+        super().__init__()
+        self.src_embedding = nn.Embedding(VOCAB, emb)
+        self.encoder = nn.GRU(emb, hidden, batch_first=True)
+        self.tgt_embedding = nn.Embedding(VOCAB, emb)
+        self.decoder = nn.GRUCell(emb + hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.query = nn.Linear(hidden, hidden, bias=False)
+        self.score = nn.Linear(hidden, 1, bias=False)
+        self.output = nn.Linear(2 * hidden, VOCAB)
+
+    def forward(self, src, src_lens, src_mask, tgt_in):
+        packed = pack_padded_sequence(
+            self.src_embedding(src), src_lens, batch_first=True, enforce_sorted=False
+        )
+        states, final = self.encoder(packed)
+        states, _ = pad_packed_sequence(states, batch_first=True, total_length=src.shape[1])
+        state = final[0]  # [batch, hidden]
+        keys = self.key(states)  # [batch, src, hidden]
+        bias = (src_mask - 1.0) * 1e9
+        embedded = self.tgt_embedding(tgt_in)  # [batch, tgt, emb]
+        tops, contexts = [], []
+        for t in range(tgt_in.shape[1]):
+            energy = torch.tanh(keys + self.query(state).unsqueeze(1))
+            weights = torch.softmax(self.score(energy).squeeze(2) + bias, dim=1)
+            context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)
+            state = self.decoder(torch.cat([embedded[:, t], context], dim=1), state)
+            tops.append(state)
+            contexts.append(context)
+        features = torch.cat([torch.stack(tops, 1), torch.stack(contexts, 1)], dim=2)
+        return self.output(features)
+
+
+def batch(rng, size=32, lo=8, hi=12):
+    sources = [[4 + rng.randrange(SYMBOLS) for _ in range(rng.randint(lo, hi))] for _ in range(size)]
+    s_len = max(map(len, sources))
+    t_len = s_len + 1
+    src = torch.full((size, s_len), PAD, dtype=torch.long)
+    tgt_in = torch.full((size, t_len), PAD, dtype=torch.long)
+    tgt_out = torch.full((size, t_len), PAD, dtype=torch.long)
+    for i, s in enumerate(sources):
+        target = s[::-1]
+        src[i, : len(s)] = torch.tensor(s)
+        tgt_in[i, : len(s) + 1] = torch.tensor([BOS] + target)
+        tgt_out[i, : len(s) + 1] = torch.tensor(target + [EOS])
+    lens = torch.tensor([len(s) for s in sources])
+    mask = (src != PAD).float()
+    return src, lens, mask, tgt_in, tgt_out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
+    args = parser.parse_args()
+    torch.manual_seed(7)
+    threads = os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    rng = random.Random(42)
+    model = Seq2Seq()
+    optim = torch.optim.Adam(model.parameters(), lr=0.005, betas=(0.9, 0.999), eps=1e-5)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
+
+    def step():
+        src, lens, mask, tgt_in, tgt_out = batch(rng)
+        logits = model(src, lens, mask, tgt_in)
+        loss = loss_fn(logits.reshape(-1, VOCAB), tgt_out.reshape(-1))
+        optim.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optim.step()
+        return loss.item(), int((tgt_out != PAD).sum())
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    tokens, loss = 0, float("nan")
+    for _ in range(args.steps):
+        loss, n = step()
+        tokens += n
+    seconds = time.perf_counter() - start
+    print(json.dumps({
+        "impl": f"PyTorch {torch.__version__} (CPU)",
+        "steps": args.steps,
+        "steps_per_second": args.steps / seconds,
+        "target_tokens_per_second": tokens / seconds,
+        "last_loss": loss,
+        "threads": threads,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+//! Command-line arguments.
+
+use crate::data::TaskKind;
+use crate::model::{AttentionKind, CellKind, InitKind};
+use crate::train::RunConfig;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Train and inspect a small seq2seq model with attention (the playground's engine, headless).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model on a task and write a checkpoint.
+    Train(TrainArgs),
+    /// Decode an input with a checkpoint and print the attention matrix.
+    Translate(TranslateArgs),
+    /// Print training steps/s and target tokens/s of the default model.
+    Bench(BenchArgs),
+}
+
+fn named<T: Copy>(all: &[T], name_of: fn(T) -> &'static str, text: &str) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|&v| name_of(v) == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|&v| name_of(v)).collect();
+            format!("'{text}' is not one of: {}", names.join(", "))
+        })
+}
+
+fn task(text: &str) -> Result<TaskKind, String> {
+    named(&TaskKind::ALL, TaskKind::name, text)
+}
+fn cell(text: &str) -> Result<CellKind, String> {
+    named(&CellKind::ALL, CellKind::name, text)
+}
+fn attention(text: &str) -> Result<AttentionKind, String> {
+    named(&AttentionKind::ALL, AttentionKind::name, text)
+}
+fn init(text: &str) -> Result<InitKind, String> {
+    named(&InitKind::ALL, InitKind::name, text)
+}
+
+/// Every setting of a run; unset ones keep the config file's or the default value.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// JSON config to start from (same format as the page's).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Task: copy, reverse, sort, dates, zh-en.
+    #[arg(long, value_parser = task)]
+    pub task: Option<TaskKind>,
+    /// Shortest source of the symbol tasks.
+    #[arg(long)]
+    pub min_len: Option<usize>,
+    /// Longest source of the symbol tasks.
+    #[arg(long)]
+    pub max_len: Option<usize>,
+    /// Pairs generated (train + validation).
+    #[arg(long)]
+    pub dataset_size: Option<usize>,
+    /// Embedding size.
+    #[arg(long)]
+    pub embedding: Option<usize>,
+    /// Hidden size.
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Recurrent cell: rnn, gru, lstm.
+    #[arg(long, value_parser = cell)]
+    pub cell: Option<CellKind>,
+    /// Recurrent layers (1-2).
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Attention: none, dot, general, additive.
+    #[arg(long, value_parser = attention)]
+    pub attention: Option<AttentionKind>,
+    /// Initialisation: xavier, he.
+    #[arg(long, value_parser = init)]
+    pub init: Option<InitKind>,
+    /// Adam learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Sequences per step.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Teacher-forcing ratio in [0, 1].
+    #[arg(long)]
+    pub teacher_forcing: Option<f64>,
+    /// Gradient clipping by global norm (0 = off).
+    #[arg(long)]
+    pub clip_norm: Option<f64>,
+    /// Seed of data, weights and batches.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl RunArgs {
+    /// The config these arguments describe, validated.
+    pub fn to_config(&self) -> Result<RunConfig, String> {
+        let mut config = match &self.config {
+            Some(path) => {
+                let json = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                serde_json::from_str(&json).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => RunConfig::default(),
+        };
+        let (t, m, r) = (&mut config.task, &mut config.model, &mut config.train);
+        macro_rules! set {
+            ($($field:expr => $value:expr),* $(,)?) => { $(if let Some(v) = $value { $field = v; })* };
+        }
+        set!(
+            t.kind => self.task, t.min_len => self.min_len, t.max_len => self.max_len,
+            t.dataset_size => self.dataset_size, m.embedding_size => self.embedding,
+            m.hidden_size => self.hidden, m.cell => self.cell, m.layers => self.layers,
+            m.attention => self.attention, m.init => self.init, r.learning_rate => self.lr,
+            r.batch_size => self.batch_size, r.teacher_forcing => self.teacher_forcing,
+            r.clip_norm => self.clip_norm,
+        );
+        if let Some(seed) = self.seed {
+            t.seed = seed;
+            r.seed = seed;
+        }
+        config.validate().map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        Ok(config)
+    }
+}
+
+/// `train` arguments.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The run's settings.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Optimiser steps.
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Validate every this many steps.
+    #[arg(long, default_value_t = 250)]
+    pub eval_every: usize,
+    /// Checkpoint written at the end.
+    #[arg(long, default_value = "checkpoints/model.s2s")]
+    pub checkpoint: PathBuf,
+}
+
+/// `translate` arguments.
+#[derive(Debug, Args)]
+pub struct TranslateArgs {
+    /// Checkpoint written by `train`.
+    #[arg(long, default_value = "checkpoints/model.s2s")]
+    pub checkpoint: PathBuf,
+    /// The input to decode.
+    pub input: String,
+}
+
+/// `bench` arguments.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Timed steps.
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// Untimed warm-up steps.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: usize,
+    /// Print one JSON line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

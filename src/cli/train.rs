@@ -1,0 +1,89 @@
+//! `train`: trains with a progress bar, validates along the way, writes a checkpoint.
+
+use super::args::TrainArgs;
+use crate::train::Trainer;
+use burn::prelude::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Runs `train`.
+pub fn run(args: TrainArgs) -> Result<(), String> {
+    let config = args.run.to_config()?;
+    if args.steps == 0 {
+        return Err("--steps must be at least 1".into());
+    }
+    let mut trainer = Trainer::new(config, &Device::flex()).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let data = trainer.data();
+    println!(
+        "task {}: {} training / {} validation pairs; vocabularies {} -> {} tokens",
+        trainer.config().task.kind.name(),
+        data.train.len(),
+        data.valid.len(),
+        data.vocabularies.source.len(),
+        data.vocabularies.target.len()
+    );
+    let bar = ProgressBar::new(args.steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {pos}/{len} steps {per_sec} eta {eta} {msg}",
+        )
+        .expect("a valid template"),
+    );
+    let mut diverged = 0usize;
+    while trainer.step_count() < args.steps {
+        let metrics = pollster::block_on(trainer.step());
+        if metrics.diverged {
+            diverged += 1;
+            if diverged == 3 {
+                bar.abandon();
+                return Err(format!(
+                    "the loss diverged (NaN/inf) three times at step {}: the last good weights \
+                     are kept; try a lower --lr (now {}) or a --clip-norm",
+                    metrics.step,
+                    trainer.config().train.learning_rate
+                ));
+            }
+            continue;
+        }
+        bar.set_position(metrics.step as u64);
+        bar.set_message(format!("loss {:.3}", metrics.loss));
+        if metrics.step % args.eval_every.max(1) == 0 {
+            let eval = pollster::block_on(trainer.evaluate(usize::MAX));
+            let line = format!(
+                "step {:>6}  epoch {:>3}  train loss {:.4}  valid loss {:.4}  token acc {:5.1}%  exact {:5.1}%",
+                metrics.step,
+                metrics.epoch,
+                metrics.loss,
+                eval.loss,
+                eval.token_accuracy * 100.0,
+                eval.exact_accuracy * 100.0
+            );
+            bar.suspend(|| println!("{line}"));
+        }
+    }
+    bar.finish();
+    let eval = pollster::block_on(trainer.evaluate(usize::MAX));
+    println!(
+        "final: valid loss {:.4}, token accuracy {:.1}%, exact-sequence accuracy {:.1}%",
+        eval.loss,
+        eval.token_accuracy * 100.0,
+        eval.exact_accuracy * 100.0
+    );
+    if let Some(dir) = args
+        .checkpoint
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(&args.checkpoint, trainer.checkpoint().to_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", args.checkpoint.display()))?;
+    println!("checkpoint written to {}", args.checkpoint.display());
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Built-in tasks, each generated deterministically from a seed.
+
+mod dates;
+mod symbols;
+mod zh_en;
+
+pub use dates::{DateFormat, format_date};
+pub use zh_en::{COURSE_EXAMPLE, zh_en_pairs};
+
+use super::Tokenizer;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+/// Which built-in task to learn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    /// Output the input unchanged.
+    Copy,
+    /// Output the input backwards: the classic task where attention shines.
+    #[default]
+    Reverse,
+    /// Output the input's symbols in sorted order.
+    Sort,
+    /// Human date formats -> ISO dates ("25 Nov 2026" -> "2026-11-25").
+    Dates,
+    /// A tiny Chinese -> English phrase corpus (我有一支笔 -> "i have a pen").
+    ZhEn,
+}
+
+impl TaskKind {
+    /// Every built-in task, for menus and argument parsing.
+    pub const ALL: [TaskKind; 5] = [
+        Self::Copy,
+        Self::Reverse,
+        Self::Sort,
+        Self::Dates,
+        Self::ZhEn,
+    ];
+
+    /// The task's name as written in configs and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Copy => "copy",
+            Self::Reverse => "reverse",
+            Self::Sort => "sort",
+            Self::Dates => "dates",
+            Self::ZhEn => "zh-en",
+        }
+    }
+
+    /// Parses a task name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// How the source and target sides are tokenised.
+    pub const fn tokenizers(self) -> (Tokenizer, Tokenizer) {
+        match self {
+            Self::ZhEn => (Tokenizer::Chars, Tokenizer::Words),
+            _ => (Tokenizer::Chars, Tokenizer::Chars),
+        }
+    }
+}
+
+/// What to generate: task, sequence lengths (symbol tasks), size and seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TaskConfig {
+    /// Which task.
+    pub kind: TaskKind,
+    /// Shortest source sequence of the symbol tasks.
+    pub min_len: usize,
+    /// Longest source sequence of the symbol tasks.
+    pub max_len: usize,
+    /// Number of pairs generated (train + validation). `zh-en` has at most its template count.
+    pub dataset_size: usize,
+    /// Share of the pairs kept apart for validation.
+    pub valid_fraction: f64,
+    /// Seed of the generator.
+    pub seed: u64,
+}
+
+impl Default for TaskConfig {
+    fn default() -> Self {
+        Self {
+            kind: TaskKind::Reverse,
+            min_len: 4,
+            max_len: 8,
+            dataset_size: 2000,
+            valid_fraction: 0.1,
+            seed: 42,
+        }
+    }
+}
+
+/// Symbols of the copy / reverse / sort tasks.
+pub const SYMBOLS: &[char] = &['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
+
+impl TaskConfig {
+    /// Generates the task's `(source, target)` text pairs, deterministically from the seed.
+    pub fn generate(&self) -> Vec<(String, String)> {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        match self.kind {
+            TaskKind::Copy => symbols::generate(&mut rng, self, |s| s.to_vec()),
+            TaskKind::Reverse => {
+                symbols::generate(&mut rng, self, |s| s.iter().rev().copied().collect())
+            }
+            TaskKind::Sort => symbols::generate(&mut rng, self, |s| {
+                let mut sorted = s.to_vec();
+                sorted.sort_unstable();
+                sorted
+            }),
+            TaskKind::Dates => dates::generate(&mut rng, self.dataset_size),
+            TaskKind::ZhEn => zh_en::generate(&mut rng, self.dataset_size),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The parser for a person's own dataset: one `source<TAB>target` pair per line.
+//!
+//! It never panics: every problem becomes a [`DatasetError`] naming the line and the reason, and
+//! the good lines are kept, so the caller can show the errors and train on the rest.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// Limits on a pasted or uploaded dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DatasetLimits {
+    /// Longest line, in characters.
+    pub max_line_chars: usize,
+    /// Most pairs kept.
+    pub max_pairs: usize,
+}
+
+impl Default for DatasetLimits {
+    fn default() -> Self {
+        Self {
+            max_line_chars: 200,
+            max_pairs: 20_000,
+        }
+    }
+}
+
+/// Why a line (or the whole input) was refused. Line numbers count from 1.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DatasetError {
+    /// The line has no tab between source and target.
+    #[error("line {line}: no tab between source and target (expected `source<TAB>target`)")]
+    MissingTab {
+        /// Line number.
+        line: usize,
+    },
+    /// The line has more than one tab.
+    #[error("line {line}: more than one tab (expected exactly one, between source and target)")]
+    ExtraTab {
+        /// Line number.
+        line: usize,
+    },
+    /// Nothing before the tab.
+    #[error("line {line}: the source (before the tab) is empty")]
+    EmptySource {
+        /// Line number.
+        line: usize,
+    },
+    /// Nothing after the tab.
+    #[error("line {line}: the target (after the tab) is empty")]
+    EmptyTarget {
+        /// Line number.
+        line: usize,
+    },
+    /// The line is longer than the limit.
+    #[error("line {line}: {chars} characters, more than the limit of {limit}")]
+    LineTooLong {
+        /// Line number.
+        line: usize,
+        /// Characters on the line.
+        chars: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The line is not valid UTF-8 text.
+    #[error("line {line}: not UTF-8 text (is this a binary file?)")]
+    NotUtf8 {
+        /// Line number.
+        line: usize,
+    },
+    /// More pairs than the limit: this line and the rest were not read.
+    #[error("line {line}: more than {limit} pairs; this line and the ones after it were skipped")]
+    TooManyPairs {
+        /// First line not read.
+        line: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// No usable pair at all.
+    #[error("no usable `source<TAB>target` pair in the input")]
+    NoPairs,
+}
+
+/// What the parser made of the input: the good pairs and one error per bad line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ParsedDataset {
+    /// Pairs from the good lines, in input order.
+    pub pairs: Vec<(String, String)>,
+    /// Problems, in input order.
+    pub errors: Vec<DatasetError>,
+}
+
+/// Parses `source<TAB>target` lines. Blank lines (spaces only) are skipped; a trailing `\r` is
+/// ignored.
+pub fn parse_user_dataset(input: &[u8], limits: DatasetLimits) -> ParsedDataset {
+    let mut parsed = ParsedDataset::default();
+    for (index, raw) in input.split(|&b| b == b'\n').enumerate() {
+        let line = index + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(text) = std::str::from_utf8(raw) else {
+            parsed.errors.push(DatasetError::NotUtf8 { line });
+            continue;
+        };
+        // Blank lines are skipped; a line of tabs is not blank (it is a malformed pair).
+        if text.chars().all(|c| c.is_whitespace() && c != '\t') {
+            continue;
+        }
+        if parsed.pairs.len() == limits.max_pairs {
+            parsed.errors.push(DatasetError::TooManyPairs {
+                line,
+                limit: limits.max_pairs,
+            });
+            break;
+        }
+        match parse_line(text, line, limits) {
+            Ok(pair) => parsed.pairs.push(pair),
+            Err(error) => parsed.errors.push(error),
+        }
+    }
+    if parsed.pairs.is_empty() {
+        parsed.errors.push(DatasetError::NoPairs);
+    }
+    parsed
+}
+
+fn parse_line(
+    text: &str,
+    line: usize,
+    limits: DatasetLimits,
+) -> Result<(String, String), DatasetError> {
+    let chars = text.chars().count();
+    if chars > limits.max_line_chars {
+        return Err(DatasetError::LineTooLong {
+            line,
+            chars,
+            limit: limits.max_line_chars,
+        });
+    }
+    let (source, target) = text
+        .split_once('\t')
+        .ok_or(DatasetError::MissingTab { line })?;
+    if target.contains('\t') {
+        return Err(DatasetError::ExtraTab { line });
+    }
+    let (source, target) = (source.trim(), target.trim());
+    if source.is_empty() {
+        return Err(DatasetError::EmptySource { line });
+    }
+    if target.is_empty() {
+        return Err(DatasetError::EmptyTarget { line });
+    }
+    Ok((source.to_string(), target.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &[u8]) -> ParsedDataset {
+        parse_user_dataset(text, DatasetLimits::default())
+    }
+
+    #[test]
+    fn good_lines_are_kept_and_bad_ones_named() {
+        let input = "我有一支笔\ti have a pen\r\n\nno tab here\n\tempty source\nempty target\t\na\tb\tc\nok\tfine\n";
+        let parsed = parse(input.as_bytes());
+        assert_eq!(
+            parsed.pairs,
+            vec![
+                ("我有一支笔".into(), "i have a pen".into()),
+                ("ok".into(), "fine".into())
+            ]
+        );
+        assert_eq!(
+            parsed.errors,
+            vec![
+                DatasetError::MissingTab { line: 3 },
+                DatasetError::EmptySource { line: 4 },
+                DatasetError::EmptyTarget { line: 5 },
+                DatasetError::ExtraTab { line: 6 },
+            ]
+        );
+        assert_eq!(
+            parsed.errors[0].to_string(),
+            "line 3: no tab between source and target (expected `source<TAB>target`)"
+        );
+    }
+
+    #[test]
+    fn long_lines_binary_and_limits_are_reported() {
+        let long = format!("{}\tx\n", "a".repeat(300));
+        assert_eq!(
+            parse(long.as_bytes()).errors[0],
+            DatasetError::LineTooLong {
+                line: 1,
+                chars: 302,
+                limit: 200
+            }
+        );
+        let binary = [b'a', b'\t', 0xff, 0xfe, b'\n', b'x', b'\t', b'y'];
+        let parsed = parse(&binary);
+        assert_eq!(parsed.errors, vec![DatasetError::NotUtf8 { line: 1 }]);
+        assert_eq!(parsed.pairs.len(), 1);
+        let many = "a\tb\n".repeat(5);
+        let parsed = parse_user_dataset(
+            many.as_bytes(),
+            DatasetLimits {
+                max_pairs: 3,
+                ..DatasetLimits::default()
+            },
+        );
+        assert_eq!(parsed.pairs.len(), 3);
+        assert_eq!(
+            parsed.errors,
+            vec![DatasetError::TooManyPairs { line: 4, limit: 3 }]
+        );
+    }
+
+    #[test]
+    fn nothing_usable_says_so() {
+        assert_eq!(parse(b"").errors, vec![DatasetError::NoPairs]);
+        assert_eq!(
+            parse(b"\t\t\t\n").errors,
+            vec![DatasetError::ExtraTab { line: 1 }, DatasetError::NoPairs]
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! One recurrent cell (vanilla RNN, GRU or LSTM) with its gates fused into two matrix products.
+//!
+//! burn has `Rnn`, `Gru` and `Lstm` modules, but they only run whole sequences and compute each
+//! gate with its own pair of products. A seq2seq decoder must step one position at a time (its
+//! input depends on attention over the previous state), and speed depends on the number of
+//! kernels per step, so this cell splits the work:
+//! [`project_input`](RecurrentCell::project_input) turns a whole sequence of inputs into gate
+//! pre-activations in one product, and [`step`](RecurrentCell::step) adds the hidden product
+//! (one more) and applies the gate equations. The equations are PyTorch's (GRU with the reset
+//! gate applied after the hidden product).
+
+use super::InitKind;
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{sigmoid, tanh};
+use serde::{Deserialize, Serialize};
+
+/// Which recurrent cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CellKind {
+    /// Elman RNN: `h' = tanh(W x + U h + b)`; forgets fast, gradients vanish.
+    Rnn,
+    /// Gated recurrent unit: update and reset gates.
+    #[default]
+    Gru,
+    /// Long short-term memory: input, forget, output gates and a cell memory.
+    Lstm,
+}
+
+impl CellKind {
+    /// Every kind, for menus and argument parsing.
+    pub const ALL: [CellKind; 3] = [Self::Rnn, Self::Gru, Self::Lstm];
+
+    /// The name written in configs and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Rnn => "rnn",
+            Self::Gru => "gru",
+            Self::Lstm => "lstm",
+        }
+    }
+
+    /// How many gate blocks the fused products compute.
+    pub const fn gates(self) -> usize {
+        match self {
+            Self::Rnn => 1,
+            Self::Gru => 3,
+            Self::Lstm => 4,
+        }
+    }
+}
+
+/// The state a cell carries from one position to the next.
+#[derive(Debug, Clone)]
+pub struct CellState {
+    /// Hidden state `[batch, hidden]`.
+    pub hidden: Tensor<2>,
+    /// LSTM cell memory `[batch, hidden]`; `None` for RNN and GRU.
+    pub memory: Option<Tensor<2>>,
+}
+
+impl CellState {
+    /// Zero state.
+    pub fn zeros(kind: CellKind, batch: usize, hidden: usize, device: &Device) -> Self {
+        Self {
+            hidden: Tensor::zeros([batch, hidden], device),
+            memory: (kind == CellKind::Lstm).then(|| Tensor::zeros([batch, hidden], device)),
+        }
+    }
+
+    /// Keeps `self` where `keep` is 1 and `previous` where it is 0 (`keep`: `[batch, 1]`).
+    /// The encoder uses it to carry the state unchanged across PAD positions.
+    pub fn keep_where(self, previous: Self, keep: &Tensor<2>) -> Self {
+        let blend = |new: Tensor<2>, old: Tensor<2>| old.clone() + (new - old) * keep.clone();
+        Self {
+            hidden: blend(self.hidden, previous.hidden),
+            memory: match (self.memory, previous.memory) {
+                (Some(new), Some(old)) => Some(blend(new, old)),
+                (memory, _) => memory,
+            },
+        }
+    }
+}
+
+/// Configuration of a [`RecurrentCell`].
+#[derive(Config, Debug)]
+pub struct RecurrentCellConfig {
+    /// Input features per position.
+    pub input_size: usize,
+    /// Hidden state size.
+    pub hidden_size: usize,
+    /// Which cell.
+    #[config(default = "CellKind::Gru")]
+    pub kind: CellKind,
+    /// Weight initialisation.
+    #[config(default = "InitKind::Xavier")]
+    pub init: InitKind,
+}
+
+impl RecurrentCellConfig {
+    /// Builds the cell on `device`.
+    pub fn init(&self, device: &Device) -> RecurrentCell {
+        let width = self.kind.gates() * self.hidden_size;
+        let linear = |input: usize| {
+            LinearConfig::new(input, width)
+                .with_initializer(self.init.initializer())
+                .init(device)
+        };
+        RecurrentCell {
+            input_gates: linear(self.input_size),
+            hidden_gates: linear(self.hidden_size),
+            kind: self.kind,
+            hidden_size: self.hidden_size,
+        }
+    }
+}
+
+/// A recurrent cell with fused gates: `W x` for all gates in one product, `U h` in another.
+#[derive(Module, Debug)]
+pub struct RecurrentCell {
+    /// Input-to-gates weights `[input, gates * hidden]`.
+    pub input_gates: Linear,
+    /// Hidden-to-gates weights `[hidden, gates * hidden]`.
+    pub hidden_gates: Linear,
+    /// Which cell.
+    #[module(skip)]
+    pub kind: CellKind,
+    /// Hidden state size.
+    pub hidden_size: usize,
+}
+
+impl RecurrentCell {
+    /// Gate pre-activations from the input, for any number of positions at once:
+    /// `[..., input]` -> `[..., gates * hidden]`.
+    pub fn project_input<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
+        self.input_gates.forward(input)
+    }
+
+    /// A zero state for `batch` sequences.
+    pub fn zero_state(&self, batch: usize, device: &Device) -> CellState {
+        CellState::zeros(self.kind, batch, self.hidden_size, device)
+    }
+
+    /// One position: `projected_input` is `[batch, gates * hidden]` from
+    /// [`project_input`](Self::project_input) (plus anything else added to the gates).
+    pub fn step(&self, projected_input: Tensor<2>, state: CellState) -> CellState {
+        let from_hidden = self.hidden_gates.forward(state.hidden.clone());
+        match self.kind {
+            CellKind::Rnn => CellState {
+                hidden: tanh(projected_input + from_hidden),
+                memory: None,
+            },
+            CellKind::Gru => {
+                let [r_x, z_x, n_x] = chunks(projected_input);
+                let [r_h, z_h, n_h] = chunks(from_hidden);
+                let reset = sigmoid(r_x + r_h);
+                let update = sigmoid(z_x + z_h);
+                let candidate = tanh(n_x + reset * n_h);
+                // h' = (1 - z) * n + z * h  =  n + z * (h - n)
+                let hidden = candidate.clone() + update * (state.hidden - candidate);
+                CellState {
+                    hidden,
+                    memory: None,
+                }
+            }
+            CellKind::Lstm => {
+                let [i, f, g, o] = chunks(projected_input + from_hidden);
+                let memory = state
+                    .memory
+                    .expect("an LSTM state always carries its memory");
+                let memory = sigmoid(f) * memory + sigmoid(i) * tanh(g);
+                CellState {
+                    hidden: sigmoid(o) * tanh(memory.clone()),
+                    memory: Some(memory),
+                }
+            }
+        }
+    }
+}
+
+/// Splits `[batch, N * hidden]` into N blocks of `[batch, hidden]`.
+fn chunks<const N: usize>(gates: Tensor<2>) -> [Tensor<2>; N] {
+    gates
+        .chunk(N, 1)
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("gate width is a multiple of the block count"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cell_keeps_the_state_shape() {
+        let device = Device::flex();
+        for kind in CellKind::ALL {
+            let cell = RecurrentCellConfig::new(3, 5).with_kind(kind).init(&device);
+            let x = Tensor::<3>::ones([2, 4, 3], &device);
+            let projected = cell.project_input(x);
+            assert_eq!(projected.dims(), [2, 4, 5 * kind.gates()]);
+            let step_input = projected.narrow(1, 0, 1).squeeze_dim::<2>(1);
+            let state = cell.step(step_input, cell.zero_state(2, &device));
+            assert_eq!(state.hidden.dims(), [2, 5]);
+            assert_eq!(state.memory.is_some(), kind == CellKind::Lstm);
+        }
+    }
+}

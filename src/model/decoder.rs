@@ -1,0 +1,242 @@
+//! The decoder: generates the target one token at a time from BOS, reading the previous token
+//! (the true one under teacher forcing, its own guess otherwise) and a context vector from
+//! attention, and scores the next token over the target vocabulary.
+
+use super::attention::AttentionMemory;
+use super::{
+    Attention, AttentionConfig, AttentionKind, CellKind, CellState, EncoderOutput, InitKind,
+    RecurrentCell, RecurrentCellConfig,
+};
+use crate::data::vocab::BOS;
+use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::prelude::*;
+
+/// Configuration of a [`Decoder`].
+#[derive(Config, Debug)]
+pub struct DecoderConfig {
+    /// Target vocabulary size.
+    pub vocab_size: usize,
+    /// Embedding size.
+    pub embedding_size: usize,
+    /// Hidden state size (the encoder's).
+    pub hidden_size: usize,
+    /// Recurrent cell (the encoder's, so its final state can start the decoder).
+    #[config(default = "CellKind::Gru")]
+    pub cell: CellKind,
+    /// Stacked layers (the encoder's).
+    #[config(default = 1)]
+    pub layers: usize,
+    /// Attention scoring.
+    #[config(default = "AttentionKind::Additive")]
+    pub attention: AttentionKind,
+    /// Weight initialisation.
+    #[config(default = "InitKind::Xavier")]
+    pub init: InitKind,
+}
+
+impl DecoderConfig {
+    /// Builds the decoder on `device`.
+    pub fn init(&self, device: &Device) -> Decoder {
+        let h = self.hidden_size;
+        let layers = (0..self.layers.max(1))
+            .map(|layer| {
+                let input = if layer == 0 { self.embedding_size } else { h };
+                RecurrentCellConfig::new(input, h)
+                    .with_kind(self.cell)
+                    .with_init(self.init)
+                    .init(device)
+            })
+            .collect();
+        let linear = |input: usize, output: usize, bias: bool| {
+            LinearConfig::new(input, output)
+                .with_bias(bias)
+                .with_initializer(self.init.initializer())
+                .init(device)
+        };
+        Decoder {
+            embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_size).init(device),
+            layers,
+            context_gates: linear(h, self.cell.gates() * h, false),
+            attention: AttentionConfig::new(h)
+                .with_kind(self.attention)
+                .with_init(self.init)
+                .init(device),
+            output: linear(2 * h, self.vocab_size, true),
+        }
+    }
+}
+
+/// Embedding, stacked recurrent layers, attention and the output projection.
+#[derive(Module, Debug)]
+pub struct Decoder {
+    /// Target token embeddings `[vocab, embedding]`.
+    pub embedding: Embedding,
+    /// Recurrent layers, bottom first; the bottom one also reads the context vector.
+    pub layers: Vec<RecurrentCell>,
+    /// Context vector -> bottom layer's gates `[hidden, gates * hidden]`.
+    pub context_gates: Linear,
+    /// Where to look in the source.
+    pub attention: Attention,
+    /// `[top state; context]` -> scores over the target vocabulary.
+    pub output: Linear,
+}
+
+/// What the decoder read at each step.
+#[derive(Debug, Clone)]
+pub enum DecoderInputs {
+    /// Teacher forcing: the true previous tokens, BOS first `[batch, target_len]`.
+    TeacherForced(Box<Tensor<2, Int>>),
+    /// Free running: its own previous guess (argmax), from BOS, for `steps` steps.
+    Greedy {
+        /// Sequences.
+        batch: usize,
+        /// Steps to run.
+        steps: usize,
+    },
+}
+
+/// Scores and attention of a decoding run.
+#[derive(Debug, Clone)]
+pub struct DecoderOutput {
+    /// Unnormalised scores `[batch, target_len, vocab]`.
+    pub logits: Tensor<3>,
+    /// Attention weights `[batch, target_len, source_len]`; `None` without attention.
+    pub attention: Option<Tensor<3>>,
+}
+
+/// Greedy decoding: the chosen tokens as well.
+#[derive(Debug, Clone)]
+pub struct GreedyOutput {
+    /// Chosen ids `[batch, steps]` (read them up to the first EOS).
+    pub tokens: Tensor<2, Int>,
+    /// Scores and attention.
+    pub output: DecoderOutput,
+}
+
+impl Decoder {
+    /// Decodes with the true previous tokens (teacher forcing): every input projection is one
+    /// product over all positions, and the output projection another.
+    pub fn forward_teacher_forced(
+        &self,
+        encoded: &EncoderOutput,
+        source_mask: Tensor<2>,
+        target_input: Tensor<2, Int>,
+    ) -> DecoderOutput {
+        self.run(
+            encoded,
+            source_mask,
+            DecoderInputs::TeacherForced(Box::new(target_input)),
+        )
+        .output
+    }
+
+    /// Decodes from BOS, feeding back its own argmax guess, for `steps` steps.
+    pub fn greedy(
+        &self,
+        encoded: &EncoderOutput,
+        source_mask: Tensor<2>,
+        steps: usize,
+    ) -> GreedyOutput {
+        let batch = encoded.states.dims()[0];
+        self.run(encoded, source_mask, DecoderInputs::Greedy { batch, steps })
+    }
+
+    /// The decoding loop shared by both modes.
+    pub fn run(
+        &self,
+        encoded: &EncoderOutput,
+        source_mask: Tensor<2>,
+        inputs: DecoderInputs,
+    ) -> GreedyOutput {
+        let device = encoded.states.device();
+        let bottom = &self.layers[0];
+        let (batch, steps, mut teacher_inputs) = match &inputs {
+            DecoderInputs::TeacherForced(tokens) => {
+                let [batch, steps] = tokens.dims();
+                // [batch, target_len, gates * hidden]: one product for every position
+                let projected = bottom.project_input(self.embedding.forward(*tokens.clone()));
+                (batch, steps, Some(projected.chunk(steps, 1).into_iter()))
+            }
+            DecoderInputs::Greedy { batch, steps } => (*batch, *steps, None),
+        };
+        let attends = self.attention.kind != AttentionKind::None;
+        let memory: Option<AttentionMemory> =
+            attends.then(|| self.attention.memory(encoded.states.clone(), source_mask));
+        // Without attention: the encoder's final state is the one context vector for every step.
+        let fixed_context = encoded
+            .final_states
+            .last()
+            .expect("the encoder has at least one layer")
+            .hidden
+            .clone();
+        let fixed_context_gates =
+            (!attends).then(|| self.context_gates.forward(fixed_context.clone()));
+
+        let mut states: Vec<CellState> = encoded.final_states.clone();
+        let mut previous = Tensor::<2, Int>::full([batch, 1], BOS as i64, &device);
+        let (mut tops, mut contexts, mut weights, mut step_logits, mut tokens) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for _ in 0..steps {
+            let token_gates: Tensor<2> = match teacher_inputs.as_mut() {
+                Some(projected) => projected
+                    .next()
+                    .expect("one projection per step")
+                    .squeeze_dim(1),
+                None => bottom
+                    .project_input(self.embedding.forward(previous.clone()))
+                    .squeeze_dim(1),
+            };
+            let query = states.last().expect("at least one layer").hidden.clone();
+            let (context, context_gates) = match &memory {
+                Some(memory) => {
+                    let (context, step_weights) = self.attention.forward(query, memory);
+                    weights.push(step_weights);
+                    let gates = self.context_gates.forward(context.clone());
+                    (context, gates)
+                }
+                None => (
+                    fixed_context.clone(),
+                    fixed_context_gates.clone().expect("set without attention"),
+                ),
+            };
+            let mut layer_input = token_gates + context_gates;
+            for (layer, cell) in self.layers.iter().enumerate() {
+                if layer > 0 {
+                    layer_input = cell.project_input(states[layer - 1].hidden.clone());
+                }
+                states[layer] = cell.step(layer_input.clone(), states[layer].clone());
+            }
+            let top = states.last().expect("at least one layer").hidden.clone();
+            if teacher_inputs.is_none() {
+                let logits = self.output.forward(Tensor::cat(vec![top, context], 1)); // [batch, vocab]
+                previous = logits.clone().argmax(1); // [batch, 1]
+                tokens.push(previous.clone());
+                step_logits.push(logits);
+            } else {
+                tops.push(top);
+                contexts.push(context);
+            }
+        }
+        let logits = if teacher_inputs.is_some() {
+            let features = Tensor::cat(
+                vec![Tensor::stack::<3>(tops, 1), Tensor::stack::<3>(contexts, 1)],
+                2,
+            ); // [batch, target_len, 2 * hidden]
+            self.output.forward(features)
+        } else {
+            Tensor::stack(step_logits, 1)
+        };
+        let tokens = if tokens.is_empty() {
+            logits.clone().argmax(2).squeeze_dim(2)
+        } else {
+            Tensor::cat(tokens, 1)
+        };
+        GreedyOutput {
+            tokens,
+            output: DecoderOutput {
+                logits,
+                attention: attends.then(|| Tensor::stack(weights, 1)),
+            },
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The run configuration: one serde struct holds every choice (task, model, training), and
+//! [`RunConfig::validate`] says which values are out of range and why.
+
+use crate::data::TaskConfig;
+use crate::model::{AttentionKind, CellKind, InitKind, Seq2SeqConfig};
+use serde::{Deserialize, Serialize};
+use std::ops::RangeInclusive;
+use thiserror::Error;
+
+/// Architecture choices (vocabulary sizes come from the data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSettings {
+    /// Embedding size.
+    pub embedding_size: usize,
+    /// Hidden state size.
+    pub hidden_size: usize,
+    /// Recurrent cell.
+    pub cell: CellKind,
+    /// Stacked layers.
+    pub layers: usize,
+    /// Attention scoring.
+    pub attention: AttentionKind,
+    /// Weight initialisation.
+    pub init: InitKind,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        Self {
+            embedding_size: 32,
+            hidden_size: 64,
+            cell: CellKind::Gru,
+            layers: 1,
+            attention: AttentionKind::Additive,
+            init: InitKind::Xavier,
+        }
+    }
+}
+
+impl ModelSettings {
+    /// The burn model config for the given vocabulary sizes.
+    pub fn seq2seq(&self, source_vocab_size: usize, target_vocab_size: usize) -> Seq2SeqConfig {
+        Seq2SeqConfig::new(source_vocab_size, target_vocab_size)
+            .with_embedding_size(self.embedding_size)
+            .with_hidden_size(self.hidden_size)
+            .with_cell(self.cell)
+            .with_layers(self.layers)
+            .with_attention(self.attention)
+            .with_init(self.init)
+    }
+}
+
+/// Optimisation choices; all can change between steps without losing progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainSettings {
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Sequences per step.
+    pub batch_size: usize,
+    /// Probability that a step uses teacher forcing (the true previous token as input).
+    pub teacher_forcing: f64,
+    /// Gradients are scaled down so their global L2 norm is at most this; 0 turns clipping off.
+    pub clip_norm: f64,
+    /// Seed of the weights, the batch order and the teacher-forcing draws.
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            learning_rate: 0.005,
+            batch_size: 32,
+            teacher_forcing: 1.0,
+            clip_norm: 1.0,
+            seed: 7,
+        }
+    }
+}
+
+/// Everything that defines a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Task and data.
+    pub task: TaskConfig,
+    /// Architecture.
+    pub model: ModelSettings,
+    /// Optimisation.
+    pub train: TrainSettings,
+}
+
+/// A value out of its valid range, named by its path in the config (`train.learning_rate`).
+#[derive(Debug, Clone, PartialEq, Error, Serialize)]
+#[error("{field} = {value}: {reason}")]
+pub struct ConfigError {
+    /// Dotted path of the field.
+    pub field: String,
+    /// The refused value.
+    pub value: String,
+    /// Why, with the valid range.
+    pub reason: String,
+}
+
+/// Valid ranges, shared by validation, the CLI help and the page's controls.
+pub mod limits {
+    use std::ops::RangeInclusive;
+    /// Embedding size.
+    pub const EMBEDDING_SIZE: RangeInclusive<usize> = 2..=256;
+    /// Hidden size.
+    pub const HIDDEN_SIZE: RangeInclusive<usize> = 2..=512;
+    /// Layers.
+    pub const LAYERS: RangeInclusive<usize> = 1..=2;
+    /// Learning rate.
+    pub const LEARNING_RATE: RangeInclusive<f64> = 1e-6..=10.0;
+    /// Batch size.
+    pub const BATCH_SIZE: RangeInclusive<usize> = 1..=512;
+    /// Teacher-forcing ratio.
+    pub const TEACHER_FORCING: RangeInclusive<f64> = 0.0..=1.0;
+    /// Clip norm (0 = off).
+    pub const CLIP_NORM: RangeInclusive<f64> = 0.0..=1000.0;
+    /// Symbol sequence length.
+    pub const SEQUENCE_LEN: RangeInclusive<usize> = 1..=64;
+    /// Dataset size.
+    pub const DATASET_SIZE: RangeInclusive<usize> = 10..=100_000;
+    /// Validation share.
+    pub const VALID_FRACTION: RangeInclusive<f64> = 0.01..=0.5;
+}
+
+fn check<T: PartialOrd + std::fmt::Display>(
+    errors: &mut Vec<ConfigError>,
+    field: &str,
+    value: T,
+    range: RangeInclusive<T>,
+) {
+    if !range.contains(&value) {
+        errors.push(ConfigError {
+            field: field.to_string(),
+            value: value.to_string(),
+            reason: format!("must be between {} and {}", range.start(), range.end()),
+        });
+    }
+}
+
+impl RunConfig {
+    /// Every out-of-range value, or `Ok` when the run can start.
+    pub fn validate(&self) -> Result<(), Vec<ConfigError>> {
+        use limits::*;
+        let mut errors = Vec::new();
+        let (task, model, train) = (&self.task, &self.model, &self.train);
+        check(&mut errors, "task.min_len", task.min_len, SEQUENCE_LEN);
+        check(&mut errors, "task.max_len", task.max_len, SEQUENCE_LEN);
+        if task.min_len > task.max_len {
+            errors.push(ConfigError {
+                field: "task.min_len".into(),
+                value: task.min_len.to_string(),
+                reason: format!("must not exceed task.max_len ({})", task.max_len),
+            });
+        }
+        check(
+            &mut errors,
+            "task.dataset_size",
+            task.dataset_size,
+            DATASET_SIZE,
+        );
+        check(
+            &mut errors,
+            "task.valid_fraction",
+            task.valid_fraction,
+            VALID_FRACTION,
+        );
+        check(
+            &mut errors,
+            "model.embedding_size",
+            model.embedding_size,
+            EMBEDDING_SIZE,
+        );
+        check(
+            &mut errors,
+            "model.hidden_size",
+            model.hidden_size,
+            HIDDEN_SIZE,
+        );
+        check(&mut errors, "model.layers", model.layers, LAYERS);
+        check(
+            &mut errors,
+            "train.learning_rate",
+            train.learning_rate,
+            LEARNING_RATE,
+        );
+        check(
+            &mut errors,
+            "train.batch_size",
+            train.batch_size,
+            BATCH_SIZE,
+        );
+        check(
+            &mut errors,
+            "train.teacher_forcing",
+            train.teacher_forcing,
+            TEACHER_FORCING,
+        );
+        check(&mut errors, "train.clip_norm", train.clip_norm, CLIP_NORM);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Parses a JSON config (missing fields take their defaults) and validates it.
+    pub fn from_json(json: &str) -> Result<Self, Vec<ConfigError>> {
+        let config: Self = serde_json::from_str(json).map_err(|e| {
+            vec![ConfigError {
+                field: "config".into(),
+                value: String::new(),
+                reason: format!("not a valid config: {e}"),
+            }]
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_the_default_model_is_the_benchmarked_one() {
+        let config = RunConfig::default();
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.model.embedding_size, 32);
+        assert_eq!(config.model.hidden_size, 64);
+        assert_eq!(config.train.batch_size, 32);
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        let mut config = RunConfig::default();
+        config.train.learning_rate = 0.0;
+        config.model.layers = 3;
+        config.task.min_len = 9;
+        let errors = config.validate().unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["task.min_len", "model.layers", "train.learning_rate"]
+        );
+        assert_eq!(
+            errors[1].to_string(),
+            "model.layers = 3: must be between 1 and 2"
+        );
+    }
+
+    #[test]
+    fn json_fills_defaults_and_refuses_unknown_fields() {
+        let config = RunConfig::from_json(r#"{"model":{"attention":"dot"}}"#).unwrap();
+        assert_eq!(config.model.attention, AttentionKind::Dot);
+        assert_eq!(config.train, TrainSettings::default());
+        let errors = RunConfig::from_json(r#"{"model":{"atention":"dot"}}"#).unwrap_err();
+        assert!(errors[0].reason.contains("unknown field"), "{errors:?}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Training: the run configuration, masked cross-entropy, gradient clipping by global norm, the
+//! step loop with Adam and teacher forcing, greedy decoding, validation metrics, checkpoints.
+
+pub mod checkpoint;
+pub mod clipping;
+pub mod config;
+pub mod loss;
+pub mod metrics;
+pub mod tensors;
+pub mod trainer;
+pub mod translate;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use clipping::clip_by_global_norm;
+pub use config::{ConfigError, ModelSettings, RunConfig, TrainSettings};
+pub use loss::masked_cross_entropy;
+pub use metrics::{Evaluation, StepMetrics};
+pub use trainer::Trainer;
+pub use translate::Translation;

@@ -1,0 +1,240 @@
+//! The training loop, one step at a time, fit for a browser: [`Trainer::step`] is `async` and
+//! reads its metrics back with burn's asynchronous reads, so the page can await it between
+//! frames; natively it is driven with a blocking executor.
+
+use super::clipping::clip_by_global_norm;
+use super::loss::masked_cross_entropy;
+use super::metrics::{Evaluation, SequenceScore, StepMetrics};
+use super::tensors::{BatchTensors, read_floats, read_ids};
+use super::{ConfigError, RunConfig, TrainSettings};
+use crate::data::{Batch, Batcher, EncodedPair, TaskData};
+use crate::model::Seq2Seq;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Validation examples decoded per batch.
+const EVAL_BATCH: usize = 128;
+
+/// A model, its optimiser and its data, stepping on one device.
+#[derive(Clone)]
+pub struct Trainer {
+    config: RunConfig,
+    data: TaskData,
+    device: Device,
+    model: Seq2Seq,
+    optimizer: ModuleOptimizer,
+    batcher: Batcher,
+    rng: StdRng,
+    step: usize,
+    last_batch: Option<Batch>,
+    last_good: Option<Snapshot>,
+}
+
+/// Weights and optimiser state whose loss was measured sane, with their step count.
+#[derive(Clone)]
+struct Snapshot {
+    model: Seq2Seq,
+    optimizer: ModuleOptimizer,
+    step: usize,
+}
+
+/// A loss this many times the chance-level loss (`ln(vocabulary)`) means the run has blown up.
+pub const DIVERGENCE_FACTOR: f32 = 10.0;
+
+impl Trainer {
+    /// A fresh run of a built-in task on `device` (a plain device; autodiff is added here).
+    pub fn new(config: RunConfig, device: &Device) -> Result<Self, Vec<ConfigError>> {
+        config.validate()?;
+        let data = TaskData::from_task(&config.task);
+        Ok(Self::with_data(config, data, device))
+    }
+
+    /// A fresh run on given data (a person's own dataset, say). `config` must be valid.
+    pub fn with_data(config: RunConfig, data: TaskData, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        device.seed(config.train.seed);
+        let vocab = &data.vocabularies;
+        let model = config
+            .model
+            .seq2seq(vocab.source.len(), vocab.target.len())
+            .init(&device);
+        Self {
+            batcher: Batcher::new(data.train.len(), config.train.seed),
+            rng: StdRng::seed_from_u64(config.train.seed ^ 0x7eac_4e5f),
+            optimizer: AdamConfig::new().init(),
+            config,
+            data,
+            device,
+            model,
+            step: 0,
+            last_batch: None,
+            last_good: None,
+        }
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The data being learnt.
+    pub fn data(&self) -> &TaskData {
+        &self.data
+    }
+
+    /// The model as it is now.
+    pub fn model(&self) -> &Seq2Seq {
+        &self.model
+    }
+
+    /// Replaces the weights (loading a checkpoint); the optimiser state starts afresh.
+    pub fn set_model(&mut self, model: Seq2Seq, step: usize) {
+        self.model = model.to_device(&self.device);
+        self.optimizer = AdamConfig::new().init();
+        self.step = step;
+        self.last_good = None;
+    }
+
+    /// Steps done.
+    pub fn step_count(&self) -> usize {
+        self.step
+    }
+
+    /// The batch of the last step (for the padding-mask plot).
+    pub fn last_batch(&self) -> Option<&Batch> {
+        self.last_batch.as_ref()
+    }
+
+    /// Changes the optimisation settings between steps without losing progress.
+    pub fn set_train_settings(&mut self, settings: TrainSettings) -> Result<(), Vec<ConfigError>> {
+        let mut config = self.config.clone();
+        config.train = settings;
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Runs one optimiser step and returns its metrics tensors unread: loss and gradient norm
+    /// (`[2]`), plus whether the step was teacher-forced and its target token count.
+    fn step_unread(&mut self) -> (Tensor<1>, bool, usize) {
+        let settings = &self.config.train;
+        let batch = self
+            .batcher
+            .next_batch(&self.data.train, settings.batch_size);
+        let tensors = BatchTensors::new(&batch, &self.device);
+        let teacher_forced = self.rng.random::<f64>() < settings.teacher_forcing;
+        let logits = if teacher_forced {
+            self.model
+                .forward(tensors.source, tensors.source_mask, tensors.target_input)
+                .logits
+        } else {
+            self.model
+                .greedy(tensors.source, tensors.source_mask, batch.target_len)
+                .output
+                .logits
+        };
+        let loss = masked_cross_entropy(logits, tensors.target_output, tensors.loss_mask);
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let norm = clip_by_global_norm(&self.model, &mut grads, settings.clip_norm)
+            .unwrap_or_else(|| Tensor::zeros([1], &self.device));
+        self.model = self
+            .optimizer
+            .step(settings.learning_rate, self.model.clone(), grads);
+        self.step += 1;
+        let tokens = batch.loss_tokens();
+        self.last_batch = Some(batch);
+        let metrics = Tensor::cat(vec![loss.detach(), norm.detach()], 0);
+        (metrics, teacher_forced, tokens)
+    }
+
+    /// Whether a loss says the run has diverged: NaN, infinite, or far above chance level.
+    pub fn is_divergent(&self, loss: f32) -> bool {
+        let chance = (self.data.vocabularies.target.len() as f32).ln();
+        !loss.is_finite() || loss > DIVERGENCE_FACTOR * chance.max(1.0)
+    }
+
+    /// One optimiser step.
+    ///
+    /// A step's loss measures the weights it started from. When it comes back divergent (see
+    /// [`is_divergent`](Self::is_divergent)) those weights are bad already, so the run goes back
+    /// to the last weights (and optimiser state) whose loss was sane, and the metrics say
+    /// `diverged` with the step count restored.
+    pub async fn step(&mut self) -> StepMetrics {
+        let before = Snapshot {
+            model: self.model.clone(),
+            optimizer: self.optimizer.clone(),
+            step: self.step,
+        };
+        let (metrics, teacher_forced, target_tokens) = self.step_unread();
+        let values = read_floats(vec![metrics]).await.remove(0);
+        let (loss, grad_norm) = (values[0], values[1]);
+        let diverged = self.is_divergent(loss) || !grad_norm.is_finite();
+        if diverged {
+            let good = self.last_good.clone().unwrap_or(before);
+            (self.model, self.optimizer, self.step) = (good.model, good.optimizer, good.step);
+        } else {
+            self.last_good = Some(before);
+        }
+        StepMetrics {
+            step: self.step,
+            epoch: self.batcher.epoch(),
+            loss,
+            grad_norm,
+            teacher_forced,
+            target_tokens,
+            diverged,
+        }
+    }
+
+    /// Scores the model on (up to `limit`) validation examples: teacher-forced loss, and greedy
+    /// decoding's token and exact-sequence accuracy.
+    pub async fn evaluate(&self, limit: usize) -> Evaluation {
+        let examples = &self.data.valid[..self.data.valid.len().min(limit)];
+        self.evaluate_on(examples).await
+    }
+
+    /// Scores the model on the given examples.
+    pub async fn evaluate_on(&self, examples: &[EncodedPair]) -> Evaluation {
+        let model = self.model.valid();
+        let device = self.device.clone().inner();
+        let mut score = SequenceScore::default();
+        let (mut loss_sum, mut loss_weight) = (0.0f64, 0usize);
+        for chunk in examples.chunks(EVAL_BATCH) {
+            let pairs: Vec<&EncodedPair> = chunk.iter().collect();
+            let batch = Batch::from_pairs(&pairs);
+            let tensors = BatchTensors::new(&batch, &device);
+            let output = model.forward(
+                tensors.source.clone(),
+                tensors.source_mask.clone(),
+                tensors.target_input,
+            );
+            let loss =
+                masked_cross_entropy(output.logits, tensors.target_output, tensors.loss_mask);
+            let greedy = model.greedy(tensors.source, tensors.source_mask, batch.target_len);
+            let loss = read_floats(vec![loss]).await[0][0];
+            let tokens = read_ids(greedy.tokens).await;
+            let tokens_in_batch = batch.loss_tokens();
+            loss_sum += f64::from(loss) * tokens_in_batch as f64;
+            loss_weight += tokens_in_batch;
+            for (row, pair) in chunk.iter().enumerate() {
+                let predicted = &tokens[row * batch.target_len..(row + 1) * batch.target_len];
+                score.add(predicted, &pair.target);
+            }
+        }
+        Evaluation {
+            step: self.step,
+            loss: (loss_sum / loss_weight.max(1) as f64) as f32,
+            token_accuracy: score.token_accuracy(),
+            exact_accuracy: score.exact_accuracy(),
+            examples: score.sequences,
+        }
+    }
+
+    /// The non-autodiff device the model's inference runs on.
+    pub fn inference_device(&self) -> Device {
+        self.device.clone().inner()
+    }
+}

@@ -1,0 +1,142 @@
+//! Invariants of the model and the run: masking, determinism, checkpoints.
+
+mod common;
+
+use burn::prelude::*;
+use seq2seq_playground::data::{Batch, EncodedPair};
+use seq2seq_playground::model::{AttentionKind, CellKind};
+use seq2seq_playground::train::tensors::{BatchTensors, read_floats};
+use seq2seq_playground::train::{Checkpoint, RunConfig, Trainer};
+
+fn pair(source: &[usize], target: &[usize]) -> EncodedPair {
+    EncodedPair {
+        source_text: String::new(),
+        target_text: String::new(),
+        source: source.to_vec(),
+        target: target.to_vec(),
+    }
+}
+
+#[test]
+fn attention_ignores_padding_and_each_row_sums_to_one() {
+    let device = common::cpu();
+    for attention in [
+        AttentionKind::Dot,
+        AttentionKind::General,
+        AttentionKind::Additive,
+    ] {
+        for cell in CellKind::ALL {
+            let mut config = RunConfig::default();
+            config.model.attention = attention;
+            config.model.cell = cell;
+            config.model.layers = 2;
+            let trainer = Trainer::new(config, &device).unwrap();
+            let (short, long) = (pair(&[4, 5], &[6]), pair(&[4, 5, 6, 7, 8], &[6, 7, 8]));
+            let batch = Batch::from_pairs(&[&short, &long]);
+            let tensors = BatchTensors::new(&batch, &device);
+            let model = trainer.model().valid();
+            let output = model.forward(tensors.source, tensors.source_mask, tensors.target_input);
+            let weights = output.attention.expect("attention weights");
+            assert_eq!(weights.dims(), [2, batch.target_len, batch.source_len]);
+            let flat = pollster::block_on(read_floats(vec![weights])).remove(0);
+            for (i, row) in flat.chunks(batch.source_len).enumerate() {
+                let sum: f32 = row.iter().sum();
+                assert!(
+                    (sum - 1.0).abs() < 1e-5,
+                    "{attention:?}/{cell:?}: row sums to {sum}"
+                );
+                if i < batch.target_len {
+                    // first sequence: 2 real tokens, 3 PAD
+                    assert_eq!(&row[2..], &[0.0, 0.0, 0.0], "{attention:?}/{cell:?}");
+                    assert!(row[0] > 0.0 && row[1] > 0.0);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn padding_does_not_change_what_the_model_computes_for_a_sequence() {
+    // The same sequence alone and padded in a batch with a longer one gives the same scores.
+    let device = common::cpu();
+    let trainer = Trainer::new(RunConfig::default(), &device).unwrap();
+    let model = trainer.model().valid();
+    let (short, long) = (pair(&[4, 5], &[6]), pair(&[4, 5, 6, 7, 8], &[6, 7, 8]));
+    let logits = |pairs: &[&EncodedPair]| {
+        let batch = Batch::from_pairs(pairs);
+        let t = BatchTensors::new(&batch, &device);
+        let out = model
+            .forward(t.source, t.source_mask, t.target_input)
+            .logits;
+        let first: Tensor<3> = out.narrow(0, 0, 1).narrow(1, 0, 2);
+        pollster::block_on(read_floats(vec![first])).remove(0)
+    };
+    let alone = logits(&[&short]);
+    let padded = logits(&[&short, &long]);
+    for (a, b) in alone.iter().zip(&padded) {
+        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let run = || {
+        let mut trainer = Trainer::new(RunConfig::default(), &common::cpu()).unwrap();
+        (0..5)
+            .map(|_| pollster::block_on(trainer.step()).loss)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn a_checkpoint_restores_the_weights_bit_for_bit() {
+    let (trainer, eval) = common::train(RunConfig::default(), 20);
+    let bytes = trainer.checkpoint().to_bytes();
+    let restored =
+        Trainer::from_checkpoint(&Checkpoint::from_bytes(&bytes).unwrap(), &common::cpu()).unwrap();
+    assert_eq!(restored.step_count(), 20);
+    assert_eq!(restored.checkpoint().weights, trainer.checkpoint().weights);
+    let again = pollster::block_on(restored.evaluate(usize::MAX));
+    assert_eq!(again.loss, eval.loss);
+    assert!(matches!(
+        Checkpoint::from_bytes(b"not a checkpoint"),
+        Err(seq2seq_playground::train::CheckpointError::NotACheckpoint)
+    ));
+    assert!(Checkpoint::from_bytes(&bytes[..20]).is_err());
+}
+
+#[test]
+fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
+    let mut config = RunConfig::default();
+    config.train.learning_rate = 10.0;
+    config.train.clip_norm = 0.0;
+    let mut trainer = Trainer::new(config, &common::cpu()).unwrap();
+    let mut weights_at = vec![trainer.checkpoint().weights];
+    let mut diverged = None;
+    for _ in 0..50 {
+        let metrics = pollster::block_on(trainer.step());
+        if metrics.diverged {
+            diverged = Some(metrics);
+            break;
+        }
+        weights_at.push(trainer.checkpoint().weights);
+    }
+    let metrics = diverged.expect("lr 10 without clipping diverges");
+    assert!(metrics.loss > 27.0, "loss {}", metrics.loss);
+    assert_eq!(trainer.step_count(), metrics.step);
+    assert_eq!(
+        trainer.checkpoint().weights,
+        weights_at[metrics.step],
+        "weights restored to those of step {}",
+        metrics.step
+    );
+    let mut settings = trainer.config().train.clone();
+    settings.learning_rate = 0.001;
+    trainer.set_train_settings(settings).unwrap();
+    for _ in 0..5 {
+        let next = pollster::block_on(trainer.step());
+        assert!(!next.diverged, "loss {} after lowering the rate", next.loss);
+    }
+    assert_eq!(trainer.step_count(), metrics.step + 5);
+}
