@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the playground page and serves it on http://localhost:8080.
+# Builds the playground and serves it on http://localhost:8080 (PORT=... to change).
 set -euo pipefail
-echo "The playground page is coming (see the open page issue); meanwhile try the CLI:"
-echo "  cargo run --release -- train --task reverse --steps 1500"
+cd "$(dirname "$0")/.."
+bash scripts/build-web.sh
+cargo run --release --quiet -- serve --port "${PORT:-8080}" --root .

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, native unit + integration tests (CPU, burn's flex backend).
-# Works on a fresh Debian machine with only the Rust toolchain.
+# Runs every test: formatting, lints, native unit + integration tests (CPU, burn's flex backend),
+# then the page in headless Chromium (software WebGPU, and the CPU fallback).
+# Works on a fresh Debian machine with only the Rust toolchain: it installs what it needs
+# (Debian's chromium and Node.js when missing, the wasm32 target, wasm-bindgen-cli).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,24 @@ cargo clippy --all-targets -- -D warnings
 
 step "cargo test (native, CPU)"
 cargo test
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+
+step "browser test prerequisites"
+command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+chromium --version
+
+step "build the page (wasm)"
+bash scripts/build-web.sh
+
+step "browser tests (headless Chromium)"
+(cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
 
 echo
 echo "all tests passed"

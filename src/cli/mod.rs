@@ -1,7 +1,8 @@
-//! The native command line: `train`, `translate` and `bench`, on the same core as the page.
+//! The native command line: `train`, `translate`, `bench` and `serve`, on the same core as the page.
 
 mod args;
 mod bench;
+mod serve;
 mod table;
 mod train;
 mod translate;
@@ -19,6 +20,7 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Translate(args) => translate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

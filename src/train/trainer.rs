@@ -98,6 +98,14 @@ impl Trainer {
         self.last_good = None;
     }
 
+    /// Moves the run (weights, optimiser state, data order) onto another device.
+    pub fn move_to(&mut self, device: &Device) {
+        self.device = device.clone().autodiff();
+        self.model = self.model.clone().to_device(&self.device);
+        self.optimizer = AdamConfig::new().init();
+        self.last_good = None;
+    }
+
     /// Steps done.
     pub fn step_count(&self) -> usize {
         self.step

@@ -1,0 +1,161 @@
+//! A training session for the page: a [`Trainer`] behind `Rc<RefCell<_>>` so its async methods
+//! can hand the browser a `Promise` while they await GPU reads.
+
+use super::device::{self, Backend};
+use crate::train::{RunConfig, StepMetrics, Trainer};
+use burn::tensor::Device;
+use js_sys::Promise;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    JsValue::from_str(&serde_json::to_string(value).expect("plain data serialises"))
+}
+
+fn busy() -> JsValue {
+    JsValue::from_str("the session is busy with another call")
+}
+
+/// What the page shows after a chunk of steps.
+#[derive(Serialize)]
+struct ChunkReport {
+    /// The last step's metrics.
+    last: StepMetrics,
+    /// Mean loss over the chunk's steps.
+    mean_loss: f32,
+    /// Steps that diverged and were undone.
+    diverged: usize,
+}
+
+/// A training session: one run on one device.
+#[wasm_bindgen]
+pub struct Session {
+    trainer: Rc<RefCell<Trainer>>,
+    backend: Backend,
+    device: Device,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Creates a session from a JSON [`RunConfig`] (missing fields take defaults) on `backend`.
+    /// Rejects with a JSON list of `{field, value, reason}` when the config is invalid, or a
+    /// message when the device cannot be opened.
+    pub async fn create(config_json: String, backend: Backend) -> Result<Session, JsValue> {
+        let config = RunConfig::from_json(&config_json).map_err(|errors| to_js(&errors))?;
+        let device = device::open(backend)
+            .await
+            .map_err(|e| JsValue::from_str(&e))?;
+        let trainer = Trainer::new(config, &device).map_err(|errors| to_js(&errors))?;
+        Ok(Session {
+            trainer: Rc::new(RefCell::new(trainer)),
+            backend,
+            device,
+        })
+    }
+
+    /// The backend this session trains on.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Steps done.
+    #[wasm_bindgen(getter)]
+    pub fn step(&self) -> u32 {
+        self.trainer
+            .try_borrow()
+            .map_or(0, |t| t.step_count() as u32)
+    }
+
+    /// The run's config as JSON.
+    #[wasm_bindgen(js_name = configJson)]
+    pub fn config_json(&self) -> String {
+        serde_json::to_string(self.trainer.borrow().config()).expect("a config serialises")
+    }
+
+    /// Runs `steps` optimiser steps; resolves to a JSON report of the chunk (last metrics,
+    /// mean loss, diverged steps). Stops early at a divergence so the page can pause.
+    pub fn train(&self, steps: u32) -> Promise {
+        let trainer = self.trainer.clone();
+        future_to_promise(async move {
+            let mut trainer = trainer.try_borrow_mut().map_err(|_| busy())?;
+            let (mut sum, mut count, mut diverged) = (0.0f32, 0usize, 0usize);
+            let mut last = None;
+            for _ in 0..steps.max(1) {
+                let metrics = trainer.step().await;
+                if metrics.diverged {
+                    diverged += 1;
+                    last = Some(metrics);
+                    break;
+                }
+                sum += metrics.loss;
+                count += 1;
+                last = Some(metrics);
+            }
+            let last = last.expect("at least one step ran");
+            Ok(to_js(&ChunkReport {
+                mean_loss: if count > 0 {
+                    sum / count as f32
+                } else {
+                    last.loss
+                },
+                last,
+                diverged,
+            }))
+        })
+    }
+
+    /// Scores up to `limit` validation examples; resolves to JSON
+    /// [`Evaluation`](crate::train::Evaluation).
+    pub fn evaluate(&self, limit: u32) -> Promise {
+        let trainer = self.trainer.clone();
+        future_to_promise(async move {
+            let trainer = trainer.try_borrow().map_err(|_| busy())?;
+            Ok(to_js(&trainer.evaluate(limit as usize).await))
+        })
+    }
+
+    /// Greedily decodes `text`; resolves to JSON [`Translation`](crate::train::Translation).
+    pub fn translate(&self, text: String) -> Promise {
+        let trainer = self.trainer.clone();
+        future_to_promise(async move {
+            let trainer = trainer.try_borrow().map_err(|_| busy())?;
+            Ok(to_js(&trainer.translate(&text).await))
+        })
+    }
+
+    /// Checks this session's backend against the CPU: a fresh model is built on the CPU, copied
+    /// onto this session's device, and both copies train `steps` steps on the same batches.
+    /// Resolves to JSON `[{cpu_loss, device_loss, cpu_grad_norm, device_grad_norm}, ...]`: they
+    /// must agree to float precision (a shader that silently computes wrong fails here).
+    pub fn crosscheck(&self, steps: u32) -> Promise {
+        let config = self.trainer.borrow().config().clone();
+        let device = self.device.clone();
+        future_to_promise(async move {
+            let mut cpu = Trainer::new(config, &Device::flex()).map_err(|errors| to_js(&errors))?;
+            let mut other = cpu.clone();
+            other.move_to(&device);
+            let mut rows = Vec::new();
+            for _ in 0..steps.max(1) {
+                let a = cpu.step().await;
+                let b = other.step().await;
+                rows.push(serde_json::json!({
+                    "cpu_loss": a.loss, "device_loss": b.loss,
+                    "cpu_grad_norm": a.grad_norm, "device_grad_norm": b.grad_norm,
+                }));
+            }
+            Ok(to_js(&rows))
+        })
+    }
+
+    /// Starts the run again from fresh weights with the same config and device.
+    pub fn reset(&self) -> Result<(), JsValue> {
+        let mut trainer = self.trainer.try_borrow_mut().map_err(|_| busy())?;
+        let config = trainer.config().clone();
+        *trainer = Trainer::new(config, &self.device).map_err(|errors| to_js(&errors))?;
+        Ok(())
+    }
+}

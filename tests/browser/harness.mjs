@@ -1,0 +1,83 @@
+// Shared by the browser tests and the page bench: a static server for the repository root and
+// a headless Chromium (Debian's /usr/bin/chromium) with or without software WebGPU.
+import { createServer } from 'node:http';
+import { readFile, mkdir } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const SCREENSHOTS = join(ROOT, 'tests/browser/screenshots');
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json',
+  '.png': 'image/png',
+};
+
+/** Serves the repository root on 127.0.0.1 at a free port. */
+export async function serve() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
+    const file = join(ROOT, path || 'index.html');
+    if (!file.startsWith(ROOT)) { res.writeHead(403).end(); return; }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': MIME[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-cache' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, url: `http://127.0.0.1:${server.address().port}/` };
+}
+
+/** Launches headless Chromium; `webgpu` turns on its (software, SwiftShader) WebGPU. */
+export async function launch({ webgpu }) {
+  const args = [
+    '--headless=new', '--no-sandbox', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic',
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader');
+  else args.push('--disable-features=WebGPU');
+  const userDataDir = mkdtempSync(join(tmpdir(), 'seq2seq-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args,
+    viewport: { width: 1280, height: 1000 },
+  });
+  return context;
+}
+
+/** Opens the page and collects console errors, page errors and panics. */
+export async function openPage(context, url) {
+  const page = context.pages()[0] || (await context.newPage());
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Records main-thread tasks over 50 ms (the browser's "long tasks").
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(url);
+  return { page, problems };
+}
+
+/** A page URL with a config in its hash. */
+export function pageUrl(base, config, query = '') {
+  // query: e.g. '?eval-every=3&eval-examples=32'
+  return `${base}${query}#config=${encodeURIComponent(JSON.stringify(config))}`;
+}
+
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, name);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
