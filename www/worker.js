@@ -86,8 +86,7 @@ async function trainChunk(steps) {
   const t0 = performance.now();
   const report = JSON.parse(await session.train(steps));
   const ms = performance.now() - t0;
-  const done = report.diverged ? Math.max(0, steps - 1) : steps;
-  speed.push({ steps: done, ms });
+  speed.push({ steps: report.steps_done, ms });
   if (speed.length > 8) speed.shift();
   let evaluation = null;
   const step = report.last.step;
@@ -96,7 +95,7 @@ async function trainChunk(steps) {
     lastEvalStep = step;
   }
   postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond() });
-  if (report.diverged) {
+  if (report.last.diverged) {
     running = false;
     postMessage({
       type: 'notice', level: 'warn',

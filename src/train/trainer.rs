@@ -98,12 +98,11 @@ impl Trainer {
         self.last_good = None;
     }
 
-    /// Moves the run (weights, optimiser state, data order) onto another device.
+    /// Moves the run (weights and data order) onto another device; the optimiser state starts
+    /// afresh, as after [`set_model`](Self::set_model).
     pub fn move_to(&mut self, device: &Device) {
         self.device = device.clone().autodiff();
-        self.model = self.model.clone().to_device(&self.device);
-        self.optimizer = AdamConfig::new().init();
-        self.last_good = None;
+        self.set_model(self.model.clone(), self.step);
     }
 
     /// Steps done.

@@ -26,8 +26,8 @@ struct ChunkReport {
     last: StepMetrics,
     /// Mean loss over the chunk's steps.
     mean_loss: f32,
-    /// Steps that diverged and were undone.
-    diverged: usize,
+    /// Steps that counted (a divergent step is undone and ends the chunk).
+    steps_done: usize,
 }
 
 /// A training session: one run on one device.
@@ -77,23 +77,24 @@ impl Session {
     }
 
     /// Runs `steps` optimiser steps; resolves to a JSON report of the chunk (last metrics,
-    /// mean loss, diverged steps). Stops early at a divergence so the page can pause.
+    /// mean loss, steps that counted). Stops early at a divergence so the page can pause.
     pub fn train(&self, steps: u32) -> Promise {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
             let mut trainer = trainer.try_borrow_mut().map_err(|_| busy())?;
-            let (mut sum, mut count, mut diverged) = (0.0f32, 0usize, 0usize);
+            let (mut sum, mut count) = (0.0f32, 0usize);
             let mut last = None;
             for _ in 0..steps.max(1) {
                 let metrics = trainer.step().await;
-                if metrics.diverged {
-                    diverged += 1;
-                    last = Some(metrics);
+                let diverged = metrics.diverged;
+                if !diverged {
+                    sum += metrics.loss;
+                    count += 1;
+                }
+                last = Some(metrics);
+                if diverged {
                     break;
                 }
-                sum += metrics.loss;
-                count += 1;
-                last = Some(metrics);
             }
             let last = last.expect("at least one step ran");
             Ok(to_js(&ChunkReport {
@@ -103,7 +104,7 @@ impl Session {
                     last.loss
                 },
                 last,
-                diverged,
+                steps_done: count,
             }))
         })
     }
@@ -132,9 +133,10 @@ impl Session {
     /// Resolves to JSON `[{cpu_loss, device_loss, cpu_grad_norm, device_grad_norm}, ...]`: they
     /// must agree to float precision (a shader that silently computes wrong fails here).
     pub fn crosscheck(&self, steps: u32) -> Promise {
-        let config = self.trainer.borrow().config().clone();
+        let trainer = self.trainer.clone();
         let device = self.device.clone();
         future_to_promise(async move {
+            let config = trainer.try_borrow().map_err(|_| busy())?.config().clone();
             let mut cpu = Trainer::new(config, &Device::flex()).map_err(|errors| to_js(&errors))?;
             let mut other = cpu.clone();
             other.move_to(&device);

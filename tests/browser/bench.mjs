@@ -1,7 +1,7 @@
 // Page bench: opens the playground headless and prints training steps/s for each backend on the
 // default model (batch 32, embedding 32, hidden 64, GRU + additive attention, reverse 8-12).
 //   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny]
-import { serve, launch, openPage, pageUrl } from './harness.mjs';
+import { serve, launch, openPage, pageUrl, TINY } from './harness.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -11,11 +11,6 @@ const option = (name, fallback) => {
 const seconds = option('--seconds', 30);
 const warmupSteps = option('--warmup-steps', 5);
 const DEFAULT_MODEL = { task: { kind: 'reverse', min_len: 8, max_len: 12 } };
-const TINY = {
-  task: { kind: 'reverse', min_len: 3, max_len: 5, dataset_size: 400 },
-  model: { embedding_size: 16, hidden_size: 32 },
-  train: { learning_rate: 0.02, batch_size: 16 },
-};
 const config = argv.includes('--tiny') ? TINY : DEFAULT_MODEL;
 
 const readStep = (page) => page.evaluate(() => Number(document.querySelector('#step').textContent));

@@ -10,6 +10,13 @@ import { chromium } from 'playwright-core';
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const SCREENSHOTS = join(ROOT, 'tests/browser/screenshots');
 
+// A tiny model: SwiftShader runs shaders on the CPU.
+export const TINY = {
+  task: { kind: 'reverse', min_len: 3, max_len: 5, dataset_size: 400 },
+  model: { embedding_size: 16, hidden_size: 32 },
+  train: { learning_rate: 0.02, batch_size: 16 },
+};
+
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json',

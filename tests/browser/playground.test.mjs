@@ -2,14 +2,7 @@
 // disabled, on the CPU fallback; the loss falls, accuracy rises, nothing errors or panics.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, pageUrl, screenshot } from './harness.mjs';
-
-// A tiny model: SwiftShader runs shaders on the CPU.
-const TINY = {
-  task: { kind: 'reverse', min_len: 3, max_len: 5, dataset_size: 400 },
-  model: { embedding_size: 16, hidden_size: 32 },
-  train: { learning_rate: 0.02, batch_size: 16 },
-};
+import { serve, launch, openPage, pageUrl, screenshot, TINY } from './harness.mjs';
 
 const { server, url } = await serve();
 after(() => server.close());
