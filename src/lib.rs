@@ -2,11 +2,13 @@
 //!
 //! The core ([`data`], [`model`], [`train`]) is plain burn code: one code path whose
 //! [`burn::tensor::Device`] decides where it runs (burn's pure-Rust `flex` CPU backend natively
-//! and in tests, WebGPU in the page).
+//! and in tests, WebGPU in the page). [`viz`] draws the plots from plain data with plotters,
+//! onto the page's canvases or into PNG files.
 
 pub mod data;
 pub mod model;
 pub mod train;
+pub mod viz;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -1,5 +1,9 @@
 // The page: wires buttons to the training worker and shows what it reports. Logic lives in Rust.
+import init from '../pkg/seq2seq_playground.js';
+import { createPlots } from './plots.js';
+
 const $ = (id) => document.getElementById(id);
+const WASM_URL = new URL('../pkg/seq2seq_playground_bg.wasm', import.meta.url);
 
 const DEFAULT_CONFIG = {};
 
@@ -29,15 +33,33 @@ function percent(x) {
   return `${(x * 100).toFixed(1)}%`;
 }
 
-function main() {
+// Compiles the wasm once; the page (plots) and the worker (training) both instantiate it.
+async function compileWasm() {
+  try {
+    return await WebAssembly.compileStreaming(fetch(WASM_URL));
+  } catch {
+    return WebAssembly.compile(await (await fetch(WASM_URL)).arrayBuffer());
+  }
+}
+
+function readPlotEvery(params) {
+  const fromQuery = params.get('plot-every');
+  return fromQuery === null ? Number($('plot-every').value) : Number(fromQuery);
+}
+
+async function main() {
+  globalThis.__seq2seqPanic = showPanic;
   const { config, error } = configFromHash();
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend') || 'auto';
   const evalEvery = Number(params.get('eval-every')) || undefined;
   const evalExamples = Number(params.get('eval-examples')) || undefined;
+  const module = await compileWasm();
+  await init({ module_or_path: module });
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const history = [];
-  window.__seq2seq = { history, worker };
+  const plots = createPlots({ onError: (message) => setStatus(message, 'error') });
+  window.__seq2seq = { history, worker, plots, plotSnapshots: 0, plotDataMs: [] };
   let running = false;
 
   const buttons = () => {
@@ -63,6 +85,8 @@ function main() {
       case 'metrics': {
         const { report, evaluation, stepsPerSecond } = msg;
         history.push({ step: report.last.step, loss: report.mean_loss, evaluation });
+        if (report.steps_done > 0) plots.recordTrain(report.last.step, report.mean_loss);
+        if (evaluation) plots.recordEvaluation(evaluation);
         $('step').textContent = report.last.step;
         $('loss').textContent = report.mean_loss.toFixed(4);
         if (evaluation) {
@@ -72,10 +96,16 @@ function main() {
         $('steps-per-second').textContent = stepsPerSecond.toFixed(1);
         break;
       }
+      case 'plot':
+        plots.setData(msg.data);
+        window.__seq2seq.plotSnapshots += 1;
+        window.__seq2seq.plotDataMs.push(msg.ms);
+        break;
       case 'state':
         running = msg.running;
         if (msg.reset) {
           history.length = 0;
+          plots.clear();
           for (const id of ['loss', 'accuracy', 'exact-accuracy', 'steps-per-second']) $(id).textContent = '–';
           $('step').textContent = '0';
           setStatus('reset: fresh weights, press Start');
@@ -105,9 +135,38 @@ function main() {
   $('pause').onclick = () => worker.postMessage({ type: 'pause' });
   $('step-once').onclick = () => worker.postMessage({ type: 'step' });
   $('reset').onclick = () => worker.postMessage({ type: 'reset' });
+  wirePlotControls(worker, plots);
 
   if (error) setStatus(error, 'warn');
-  worker.postMessage({ type: 'init', config, backend, evalEvery, evalExamples });
+  const plotEvery = readPlotEvery(params);
+  $('plot-every').value = String(plotEvery);
+  worker.postMessage({ type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery });
 }
 
-main();
+// The plots' own controls: toggles redraw at once; the example and the refresh interval go to
+// the worker, which owns the model.
+function wirePlotControls(worker, plots) {
+  const options = () => ({
+    embedding_side: $('embedding-side').value,
+    course_example: $('course-example').checked,
+    loss_scale: $('log-scale').checked ? 'log' : 'linear',
+  });
+  for (const id of ['embedding-side', 'course-example', 'log-scale']) {
+    $(id).addEventListener('change', () => plots.setOptions(options()));
+  }
+  $('plot-every').addEventListener('change', () => {
+    const every = Number($('plot-every').value);
+    const ok = Number.isInteger(every) && every >= 0 && every <= 10000;
+    $('plot-every-message').textContent = ok ? '' : 'a whole number of steps from 0 (off) to 10000';
+    if (ok) worker.postMessage({ type: 'plot-every', every });
+  });
+  const sendExample = () => {
+    const text = $('attention-text').value.trim();
+    const index = Math.max(0, Math.floor(Number($('attention-example').value) || 0));
+    worker.postMessage({ type: 'plot-example', example: text ? { text } : { validation: index } });
+  };
+  $('attention-example').addEventListener('change', () => { $('attention-text').value = ''; sendExample(); });
+  $('attention-text').addEventListener('change', sendExample);
+}
+
+main().catch((e) => showPanic(`the page could not start: ${e && e.message ? e.message : e}`));

@@ -1,7 +1,9 @@
 // The training worker: owns the wasm Session, so training never blocks the page.
-// Messages in:  {type: 'init', config, backend}, {type: 'start'}, {type: 'pause'},
-//               {type: 'step'}, {type: 'reset'}, {type: 'crosscheck', steps}
-// Messages out: {type: 'ready' | 'notice' | 'metrics' | 'state' | 'crosscheck' | 'error' | 'panic', ...}
+// Messages in:  {type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery},
+//               {type: 'start'}, {type: 'pause'}, {type: 'step'}, {type: 'reset'},
+//               {type: 'crosscheck', steps}, {type: 'plot-every', every},
+//               {type: 'plot-example', example: {validation: n} | {text: '...'}}
+// Messages out: {type: 'ready' | 'notice' | 'metrics' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic', ...}
 import init, { Session } from '../pkg/seq2seq_playground.js';
 
 const ADAPTER_TIMEOUT_MS = 5000;
@@ -15,6 +17,9 @@ let stepsPerChunk = 1;
 let lastEvalStep = -Infinity;
 let evalEvery = 25;
 let evalExamples = 200;
+let plotEvery = 20;          // steps between plot snapshots; 0 turns the plots off
+let lastPlotStep = -Infinity;
+let plotExample = { validation: 0 };
 let speed = [];  // recent {steps, ms}
 
 globalThis.__seq2seqPanic = (message) => postMessage({ type: 'panic', message });
@@ -95,6 +100,7 @@ async function trainChunk(steps) {
     lastEvalStep = step;
   }
   postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond() });
+  if (plotEvery > 0 && (step - lastPlotStep >= plotEvery || !running)) await sendPlotData();
   if (report.last.diverged) {
     running = false;
     postMessage({
@@ -106,6 +112,20 @@ async function trainChunk(steps) {
   // Aim for chunks of about TARGET_CHUNK_MS so metrics arrive often.
   const perStep = ms / Math.max(1, steps);
   stepsPerChunk = Math.max(1, Math.min(50, Math.round(TARGET_CHUNK_MS / Math.max(perStep, 0.1))));
+}
+
+// Reads a snapshot of the model's insides for the plots and hands it to the page.
+async function sendPlotData() {
+  const t0 = performance.now();
+  let data;
+  try {
+    data = await session.plotData(JSON.stringify(plotExample));
+  } catch (e) {
+    if (String(e).includes('busy')) { lastPlotStep = -Infinity; return; } // a step is running: next chunk
+    throw e;
+  }
+  lastPlotStep = session.step;
+  postMessage({ type: 'plot', data, ms: performance.now() - t0 });
 }
 
 async function loop() {
@@ -130,14 +150,24 @@ onmessage = async (event) => {
   try {
     switch (msg.type) {
       case 'init': {
-        await init();
+        await init(msg.module ? { module_or_path: msg.module } : undefined);
         const opened = await openSession(msg.config, msg.backend);
         session = opened.session;
         evalEvery = msg.evalEvery || evalEvery;
         evalExamples = msg.evalExamples || evalExamples;
+        if (Number.isFinite(msg.plotEvery)) plotEvery = msg.plotEvery;
         postMessage({ type: 'ready', backend: opened.backend, adapter: opened.adapter, config: JSON.parse(session.configJson()) });
+        await sendPlotData();
         break;
       }
+      case 'plot-every':
+        plotEvery = Math.max(0, Math.floor(msg.every));
+        break;
+      case 'plot-example':
+        plotExample = msg.example;
+        if (!looping) await sendPlotData();
+        else lastPlotStep = -Infinity;
+        break;
       case 'start':
         running = true;
         postMessage({ type: 'state', running });
@@ -158,8 +188,10 @@ onmessage = async (event) => {
         while (looping) await new Promise((r) => setTimeout(r, 5));
         session.reset();
         lastEvalStep = -Infinity;
+        lastPlotStep = -Infinity;
         speed = [];
         postMessage({ type: 'state', running, reset: true });
+        await sendPlotData();
         break;
     }
   } catch (e) {

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a model on a task and write a checkpoint.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Decode an input with a checkpoint and print the attention matrix.
     Translate(TranslateArgs),
     /// Print training steps/s and target tokens/s of the default model.
@@ -157,6 +157,10 @@ pub struct TrainArgs {
     /// Checkpoint written at the end.
     #[arg(long, default_value = "checkpoints/model.s2s")]
     pub checkpoint: PathBuf,
+    /// Write the four plots (embedding-3d, attention, padding-mask, curves) as PNGs into this
+    /// folder at each validation and at the end.
+    #[arg(long)]
+    pub plots: Option<PathBuf>,
 }
 
 /// `translate` arguments.

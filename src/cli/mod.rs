@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod plots;
 mod serve;
 mod table;
 mod train;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Translate(args) => translate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),

@@ -1,7 +1,9 @@
 //! `train`: trains with a progress bar, validates along the way, writes a checkpoint.
 
 use super::args::TrainArgs;
+use super::plots::write_plots;
 use crate::train::Trainer;
+use crate::viz::Plots;
 use burn::prelude::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -34,6 +36,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         )
         .expect("a valid template"),
     );
+    let mut plots = Plots::default();
     let mut diverged = 0usize;
     while trainer.step_count() < args.steps {
         let metrics = pollster::block_on(trainer.step());
@@ -50,6 +53,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             }
             continue;
         }
+        plots
+            .curves
+            .push_train(metrics.step as f64, f64::from(metrics.loss));
         bar.set_position(metrics.step as u64);
         bar.set_message(format!("loss {:.3}", metrics.loss));
         if metrics.step % args.eval_every.max(1) == 0 {
@@ -64,6 +70,15 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 eval.exact_accuracy * 100.0
             );
             bar.suspend(|| println!("{line}"));
+            plots.curves.push_evaluation(
+                metrics.step as f64,
+                f64::from(eval.loss),
+                f64::from(eval.token_accuracy),
+                f64::from(eval.exact_accuracy),
+            );
+            if let Some(dir) = &args.plots {
+                write_plots(dir, &trainer, &mut plots)?;
+            }
         }
     }
     bar.finish();
@@ -85,5 +100,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     std::fs::write(&args.checkpoint, trainer.checkpoint().to_bytes())
         .map_err(|e| format!("cannot write {}: {e}", args.checkpoint.display()))?;
     println!("checkpoint written to {}", args.checkpoint.display());
+    if let Some(dir) = &args.plots {
+        write_plots(dir, &trainer, &mut plots)?;
+        println!("plots written to {}", dir.display());
+    }
     Ok(())
 }

@@ -115,6 +115,13 @@ impl Trainer {
         self.last_batch.as_ref()
     }
 
+    /// The batch the next step will train on, without consuming it.
+    pub fn next_batch(&self) -> Batch {
+        self.batcher
+            .clone()
+            .next_batch(&self.data.train, self.config.train.batch_size)
+    }
+
     /// Changes the optimisation settings between steps without losing progress.
     pub fn set_train_settings(&mut self, settings: TrainSettings) -> Result<(), Vec<ConfigError>> {
         let mut config = self.config.clone();

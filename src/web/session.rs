@@ -2,7 +2,7 @@
 //! can hand the browser a `Promise` while they await GPU reads.
 
 use super::device::{self, Backend};
-use crate::train::{RunConfig, StepMetrics, Trainer};
+use crate::train::{PlotExample, RunConfig, StepMetrics, Trainer};
 use burn::tensor::Device;
 use js_sys::Promise;
 use serde::Serialize;
@@ -116,6 +116,20 @@ impl Session {
         future_to_promise(async move {
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
             Ok(to_js(&trainer.evaluate(limit as usize).await))
+        })
+    }
+
+    /// Reads what the plots are drawn from; `example_json` is a JSON
+    /// [`PlotExample`](crate::train::PlotExample) (`{"validation": n}` or `{"text": "..."}`).
+    /// Resolves to JSON [`PlotData`](crate::viz::PlotData).
+    #[wasm_bindgen(js_name = plotData)]
+    pub fn plot_data(&self, example_json: String) -> Promise {
+        let trainer = self.trainer.clone();
+        future_to_promise(async move {
+            let example: PlotExample = serde_json::from_str(&example_json)
+                .map_err(|e| JsValue::from_str(&format!("bad plot example: {e}")))?;
+            let trainer = trainer.try_borrow().map_err(|_| busy())?;
+            Ok(to_js(&trainer.plot_data(&example).await))
         })
     }
 

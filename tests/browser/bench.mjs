@@ -1,29 +1,35 @@
 // Page bench: opens the playground headless and prints training steps/s for each backend on the
-// default model (batch 32, embedding 32, hidden 64, GRU + additive attention, reverse 8-12).
-//   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny]
+// default model (batch 32, embedding 32, hidden 64, GRU + additive attention, reverse 8-12),
+// with the live plots on and off, and the time each plot takes to draw.
+//   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny] [--backends webgpu,cpu] [--plot-every 20]
 import { serve, launch, openPage, pageUrl, TINY } from './harness.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = argv.indexOf(name);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
+  return i >= 0 ? argv[i + 1] : fallback;
 };
-const seconds = option('--seconds', 30);
-const warmupSteps = option('--warmup-steps', 5);
+const seconds = Number(option('--seconds', 30));
+const warmupSteps = Number(option('--warmup-steps', 5));
+const plotEvery = Number(option('--plot-every', 20));
+const backends = option('--backends', 'webgpu,cpu').split(',');
 const DEFAULT_MODEL = { task: { kind: 'reverse', min_len: 8, max_len: 12 } };
 const config = argv.includes('--tiny') ? TINY : DEFAULT_MODEL;
 
 const readStep = (page) => page.evaluate(() => Number(document.querySelector('#step').textContent));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
 
-const { server, url } = await serve();
-const rows = [];
-for (const webgpu of [true, false]) {
-  const context = await launch({ webgpu });
+async function run(backend, plots) {
+  const context = await launch({ webgpu: backend === 'webgpu' });
   try {
     const t0 = performance.now();
-    const { page, problems } = await openPage(context, pageUrl(url, config));
+    const query = `?plot-every=${plots ? plotEvery : 0}${backend === 'cpu' ? '&backend=cpu' : ''}`;
+    const { page, problems } = await openPage(context, pageUrl(url, config, query));
     await page.waitForSelector('#start:not([disabled])', { timeout: 300_000 });
-    const backend = await page.textContent('#backend');
+    const shown = await page.textContent('#backend');
     const ready = performance.now();
     await page.click('#start');
     await page.waitForFunction(() => Number(document.querySelector('#step').textContent) >= 1, null, { timeout: 300_000 });
@@ -35,20 +41,37 @@ for (const webgpu of [true, false]) {
     const s1 = await readStep(page);
     const w1 = performance.now();
     await page.click('#pause');
-    rows.push({
-      backend,
-      stepsPerSecond: ((s1 - s0) * 1000) / (w1 - w0),
-      steps: s1 - s0,
-      loadMs: ready - t0,
-      firstStepMs: firstStep - t0,
-      problems: problems.length,
-    });
+    const { drawTimes, plotDataMs, longTasks } = await page.evaluate(() => ({
+      drawTimes: window.__seq2seq.plots.drawTimes,
+      plotDataMs: window.__seq2seq.plotDataMs,
+      longTasks: window.__longTasks.length,
+    }));
+    return {
+      backend: shown, plots, stepsPerSecond: ((s1 - s0) * 1000) / (w1 - w0), steps: s1 - s0,
+      loadMs: ready - t0, firstStepMs: firstStep - t0, problems: problems.length,
+      draw: Object.fromEntries(Object.entries(drawTimes).map(([id, t]) => [id, { median: median(t), max: Math.max(...t), n: t.length }])),
+      plotDataMs: median(plotDataMs), longTasks,
+    };
   } finally {
     await context.close();
   }
 }
+
+const { server, url } = await serve();
+const rows = [];
+for (const backend of backends) {
+  for (const plots of [true, false]) rows.push(await run(backend, plots));
+}
 server.close();
-console.log(`page bench, ${argv.includes('--tiny') ? 'tiny model' : 'default model (batch 32, emb 32, hidden 64, GRU + additive, reverse 8-12)'}, ${seconds} s window after ${warmupSteps} warm-up steps`);
+
+console.log(`page bench, ${argv.includes('--tiny') ? 'tiny model' : 'default model (batch 32, emb 32, hidden 64, GRU + additive, reverse 8-12)'}, ${seconds} s window after ${warmupSteps} warm-up steps, plots every ${plotEvery} steps when on`);
 for (const r of rows) {
-  console.log(`${r.backend.padEnd(70)} ${r.stepsPerSecond.toFixed(2).padStart(8)} steps/s  (${r.steps} steps; page ready ${(r.loadMs / 1000).toFixed(1)} s, first step ${(r.firstStepMs / 1000).toFixed(1)} s; ${r.problems} console errors)`);
+  console.log(`${r.backend.slice(0, 60).padEnd(60)} plots ${r.plots ? 'on ' : 'off'} ${r.stepsPerSecond.toFixed(2).padStart(8)} steps/s  (${r.steps} steps; page ready ${(r.loadMs / 1000).toFixed(1)} s, first step ${(r.firstStepMs / 1000).toFixed(1)} s; ${r.problems} console errors, ${r.longTasks} long tasks)`);
+}
+for (let i = 0; i + 1 < rows.length; i += 2) {
+  const [on, off] = [rows[i], rows[i + 1]];
+  console.log(`${on.backend.slice(0, 40)}: steps/s with plots on / off = ${(on.stepsPerSecond / off.stepsPerSecond * 100).toFixed(1)}%; snapshot read in the worker ${on.plotDataMs.toFixed(1)} ms (median)`);
+  for (const [id, d] of Object.entries(on.draw)) {
+    console.log(`  draw ${id.padEnd(13)} median ${d.median.toFixed(2).padStart(6)} ms  max ${d.max.toFixed(2).padStart(6)} ms  (${d.n} draws)`);
+  }
 }

@@ -1,0 +1,33 @@
+//! `train --plots DIR`: the page's four plots written as PNG files, with the same drawing code.
+
+use crate::train::Trainer;
+use crate::train::plot_data::PlotExample;
+use crate::viz::Plots;
+use crate::viz::png::render_png;
+use std::path::Path;
+
+/// The plots, named as the page's canvases (and the files).
+pub const PLOT_NAMES: [&str; 4] = ["embedding-3d", "attention", "padding-mask", "curves"];
+
+/// Size of each PNG, as on the page.
+pub const PLOT_SIZE: (u32, u32) = (460, 360);
+
+/// Reads the run's insides into `plots` and writes the four PNGs into `dir`.
+pub fn write_plots(dir: &Path, trainer: &Trainer, plots: &mut Plots) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    plots.set_data(pollster::block_on(
+        trainer.plot_data(&PlotExample::default()),
+    ));
+    let (width, height) = PLOT_SIZE;
+    for name in PLOT_NAMES {
+        let path = dir.join(format!("{name}.png"));
+        render_png(&path, width, height, |area| match name {
+            "embedding-3d" => plots.draw_embedding(area),
+            "attention" => plots.draw_attention(area),
+            "padding-mask" => plots.draw_masks(area),
+            _ => plots.draw_curves(area),
+        })
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! What the plots are drawn from, read off a [`Trainer`]: embedding matrices, the last batch
+//! with its masks, and one decoded example with its attention, as plain [`PlotData`].
+
+use super::Trainer;
+use super::tensors::read_floats;
+use super::translate::Translation;
+use crate::data::Batch;
+use crate::data::dataset::Vocabularies;
+use crate::data::vocab::{BOS, EOS, PAD, SpecialToken, UNK, Vocab};
+use crate::viz::{AttentionView, CellKind, EmbeddingTable, MaskView, PlotData, TokenGrid};
+use burn::module::Module;
+use serde::{Deserialize, Serialize};
+
+/// Rows of the batch shown in the padding-mask plot.
+pub const MASK_ROWS: usize = 8;
+
+/// Which example the attention plot decodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlotExample {
+    /// The n-th validation example (wraps around).
+    Validation(usize),
+    /// A source text the person typed.
+    Text(String),
+}
+
+impl Default for PlotExample {
+    fn default() -> Self {
+        Self::Validation(0)
+    }
+}
+
+impl Trainer {
+    /// Reads the model's insides for the plots (one device round trip for the embeddings, one
+    /// decode for the attention).
+    pub async fn plot_data(&self, example: &PlotExample) -> PlotData {
+        let model = self.model().valid();
+        let vocab = &self.data().vocabularies;
+        let mut weights = read_floats(vec![
+            model.encoder.embedding.weight.val(),
+            model.decoder.embedding.weight.val(),
+        ])
+        .await;
+        let target_weights = weights.pop().expect("two tensors were read");
+        let source_weights = weights.pop().expect("two tensors were read");
+        let embedding_size = self.config().model.embedding_size;
+        let (text, expected) = match example {
+            PlotExample::Text(text) => (text.clone(), None),
+            PlotExample::Validation(n) => match self.data().valid.len() {
+                0 => (String::new(), None),
+                len => {
+                    let pair = &self.data().valid[n % len];
+                    (pair.source_text.clone(), Some(pair.target_text.clone()))
+                }
+            },
+        };
+        let attention = if text.trim().is_empty() {
+            None
+        } else {
+            Some(attention_view(self.translate(&text).await, &text, expected))
+        };
+        PlotData {
+            step: self.step_count(),
+            source_embeddings: embedding_table(&vocab.source, source_weights, embedding_size),
+            target_embeddings: embedding_table(&vocab.target, target_weights, embedding_size),
+            masks: Some(match self.last_batch() {
+                Some(batch) => mask_view(batch, vocab, MASK_ROWS),
+                None => mask_view(&self.next_batch(), vocab, MASK_ROWS),
+            }),
+            attention,
+        }
+    }
+}
+
+fn embedding_table(vocab: &Vocab, flat: Vec<f32>, width: usize) -> EmbeddingTable {
+    EmbeddingTable {
+        tokens: vocab.tokens().to_vec(),
+        vectors: flat.chunks(width.max(1)).map(<[f32]>::to_vec).collect(),
+        special: SpecialToken::ALL.len(),
+    }
+}
+
+/// A decoded example as the attention plot shows it.
+pub fn attention_view(
+    translation: Translation,
+    source_text: &str,
+    expected: Option<String>,
+) -> AttentionView {
+    let mut output_tokens = translation.output_tokens;
+    if translation.finished {
+        output_tokens.push(SpecialToken::Eos.text().to_string());
+    }
+    let source_tokens = translation
+        .source_tokens
+        .into_iter()
+        .map(|t| {
+            if translation.unknown_tokens.contains(&t) {
+                format!("{t}?")
+            } else {
+                t
+            }
+        })
+        .collect();
+    AttentionView {
+        source_text: source_text.to_string(),
+        source_tokens,
+        output_tokens,
+        expected,
+        weights: translation.attention,
+    }
+}
+
+/// The first `max_rows` sequences of `batch` as the padding-mask plot's three grids.
+pub fn mask_view(batch: &Batch, vocab: &Vocabularies, max_rows: usize) -> MaskView {
+    let rows = batch.batch_size.min(max_rows);
+    let grid =
+        |title: &str, mask_name: &str, ids: &[usize], mask: &[f32], width: usize, side: &Vocab| {
+            let mut grid = TokenGrid {
+                title: title.to_string(),
+                mask_name: mask_name.to_string(),
+                ..TokenGrid::default()
+            };
+            for r in 0..rows {
+                let row = &ids[r * width..(r + 1) * width];
+                grid.tokens
+                    .push(row.iter().map(|&id| side.token(id).to_string()).collect());
+                grid.kinds
+                    .push(row.iter().map(|&id| cell_kind(id)).collect());
+                grid.mask.push(mask[r * width..(r + 1) * width].to_vec());
+            }
+            grid
+        };
+    MaskView {
+        batch_size: batch.batch_size,
+        source: grid(
+            "source",
+            "source mask",
+            &batch.source,
+            &batch.source_mask,
+            batch.source_len,
+            &vocab.source,
+        ),
+        decoder_input: grid(
+            "decoder input",
+            "target mask",
+            &batch.target_input,
+            &batch.target_mask,
+            batch.target_len,
+            &vocab.target,
+        ),
+        decoder_output: grid(
+            "decoder output",
+            "loss mask",
+            &batch.target_output,
+            &batch.loss_mask,
+            batch.target_len,
+            &vocab.target,
+        ),
+    }
+}
+
+fn cell_kind(id: usize) -> CellKind {
+    match id {
+        PAD => CellKind::Pad,
+        BOS => CellKind::Bos,
+        EOS => CellKind::Eos,
+        UNK => CellKind::Unk,
+        _ => CellKind::Token,
+    }
+}

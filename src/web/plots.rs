@@ -1,0 +1,94 @@
+//! The page's plots: [`PlotBoard`] lives on the main thread (canvases belong to the document),
+//! takes the snapshots the training worker sends, and draws them with plotters-canvas.
+
+use crate::viz::{DrawError, PlotData, PlotOptions, Plots};
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlCanvasElement;
+
+fn js_error(error: impl std::fmt::Display) -> JsValue {
+    JsValue::from_str(&error.to_string())
+}
+
+/// The four plots of the run on show, and the viewer's choices.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct PlotBoard {
+    plots: Plots,
+}
+
+#[wasm_bindgen]
+impl PlotBoard {
+    /// An empty board.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> PlotBoard {
+        PlotBoard::default()
+    }
+
+    /// Takes a snapshot (JSON [`PlotData`] from `Session.plotData`).
+    #[wasm_bindgen(js_name = setData)]
+    pub fn set_data(&mut self, json: &str) -> Result<(), JsValue> {
+        let data: PlotData = serde_json::from_str(json).map_err(js_error)?;
+        self.plots.set_data(data);
+        Ok(())
+    }
+
+    /// Records a chunk's training loss at `step`.
+    #[wasm_bindgen(js_name = recordTrain)]
+    pub fn record_train(&mut self, step: f64, loss: f64) {
+        self.plots.curves.push_train(step, loss);
+    }
+
+    /// Records a validation result at `step`.
+    #[wasm_bindgen(js_name = recordEvaluation)]
+    pub fn record_evaluation(&mut self, step: f64, loss: f64, token_acc: f64, exact_acc: f64) {
+        self.plots
+            .curves
+            .push_evaluation(step, loss, token_acc, exact_acc);
+    }
+
+    /// Forgets the run's data and curves (after a reset); keeps the camera and toggles.
+    pub fn clear(&mut self) {
+        self.plots.clear();
+    }
+
+    /// Turns the 3D scatter by a drag of `(dx, dy)` pixels.
+    pub fn drag(&mut self, dx: f64, dy: f64) {
+        self.plots.camera.drag(dx, dy);
+    }
+
+    /// Zooms the 3D scatter by `factor`.
+    pub fn zoom(&mut self, factor: f64) {
+        self.plots.camera.zoom_by(factor);
+    }
+
+    /// Sets the toggles from JSON [`PlotOptions`] (missing fields take defaults).
+    #[wasm_bindgen(js_name = setOptions)]
+    pub fn set_options(&mut self, json: &str) -> Result<(), JsValue> {
+        self.plots.options = serde_json::from_str::<PlotOptions>(json).map_err(js_error)?;
+        Ok(())
+    }
+
+    /// The step of the snapshot on show (`-1` before the first).
+    #[wasm_bindgen(getter, js_name = dataStep)]
+    pub fn data_step(&self) -> f64 {
+        self.plots.data().map_or(-1.0, |d| d.step as f64)
+    }
+
+    /// Draws one plot onto `canvas`: `which` is the canvas role, one of `embedding-3d`,
+    /// `attention`, `padding-mask`, `curves`.
+    pub fn draw(&self, which: &str, canvas: HtmlCanvasElement) -> Result<(), JsValue> {
+        let backend = CanvasBackend::with_canvas_object(canvas)
+            .ok_or_else(|| js_error("the canvas has no 2D context"))?;
+        let area = backend.into_drawing_area();
+        let result = match which {
+            "embedding-3d" => self.plots.draw_embedding(&area),
+            "attention" => self.plots.draw_attention(&area),
+            "padding-mask" => self.plots.draw_masks(&area),
+            "curves" => self.plots.draw_curves(&area),
+            other => Err(DrawError(format!("there is no plot called '{other}'"))),
+        };
+        result.map_err(js_error)
+    }
+}
