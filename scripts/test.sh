@@ -28,12 +28,15 @@ apt_install() {
 }
 
 step "browser test prerequisites"
-command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk
+command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk fonts-dejavu-core
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 chromium --version
 
 step "build the page (wasm)"
 bash scripts/build-web.sh
+
+step "cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings (the browser-only code)"
+cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
 step "browser tests (headless Chromium)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)

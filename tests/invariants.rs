@@ -140,3 +140,33 @@ fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
     }
     assert_eq!(trainer.step_count(), metrics.step + 5);
 }
+
+#[test]
+fn copied_weights_train_exactly_like_the_original() {
+    let config = RunConfig::default();
+    let mut original = Trainer::new(config.clone(), &common::cpu()).unwrap();
+    pollster::block_on(original.step());
+    let mut other_seed = config.clone();
+    other_seed.train.seed += 1;
+    let mut copy = Trainer::new(other_seed, &common::cpu()).unwrap();
+    pollster::block_on(copy.load_weights_from(&original));
+    // Same weights: the same validation loss to the last bit.
+    let a = pollster::block_on(original.evaluate(64));
+    let b = pollster::block_on(copy.evaluate(64));
+    assert_eq!(a.loss, b.loss);
+    assert_eq!(copy.step_count(), original.step_count());
+    // And the copy trains (its weights still take gradients).
+    let metrics = pollster::block_on(copy.step());
+    assert!(!metrics.diverged && metrics.grad_norm > 0.0, "{metrics:?}");
+}
+
+#[test]
+fn a_restored_checkpoint_keeps_training() {
+    let (trainer, _) = common::train(RunConfig::default(), 2);
+    let bytes = trainer.checkpoint().to_bytes();
+    let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
+    let mut restored = Trainer::from_checkpoint(&checkpoint, &common::cpu()).unwrap();
+    let metrics = pollster::block_on(restored.step());
+    assert!(!metrics.diverged && metrics.grad_norm > 0.0, "{metrics:?}");
+    assert_eq!(metrics.step, 3);
+}

@@ -24,6 +24,16 @@ let speed = [];  // recent {steps, ms}
 
 globalThis.__seq2seqPanic = (message) => postMessage({ type: 'panic', message });
 
+// Every call into the session goes through this queue, one at a time: an async call (a step
+// awaiting the GPU, a plot snapshot) holds the session until it resolves, and a second call
+// arriving meanwhile (a click on Start while the first snapshot is read) must wait, not fail.
+let queue = Promise.resolve();
+function serial(call) {
+  const result = queue.then(call);
+  queue = result.catch(() => {});
+  return result;
+}
+
 function withTimeout(promise, ms, what) {
   return Promise.race([
     promise,
@@ -89,14 +99,14 @@ function stepsPerSecond() {
 
 async function trainChunk(steps) {
   const t0 = performance.now();
-  const report = JSON.parse(await session.train(steps));
+  const report = JSON.parse(await serial(() => session.train(steps)));
   const ms = performance.now() - t0;
   speed.push({ steps: report.steps_done, ms });
   if (speed.length > 8) speed.shift();
   let evaluation = null;
   const step = report.last.step;
   if (step - lastEvalStep >= evalEvery || !running) {
-    evaluation = JSON.parse(await session.evaluate(evalExamples));
+    evaluation = JSON.parse(await serial(() => session.evaluate(evalExamples)));
     lastEvalStep = step;
   }
   postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond() });
@@ -117,14 +127,8 @@ async function trainChunk(steps) {
 // Reads a snapshot of the model's insides for the plots and hands it to the page.
 async function sendPlotData() {
   const t0 = performance.now();
-  let data;
-  try {
-    data = await session.plotData(JSON.stringify(plotExample));
-  } catch (e) {
-    if (String(e).includes('busy')) { lastPlotStep = -Infinity; return; } // a step is running: next chunk
-    throw e;
-  }
-  lastPlotStep = session.step;
+  const data = await serial(() => session.plotData(JSON.stringify(plotExample)));
+  lastPlotStep = JSON.parse(data).step;
   postMessage({ type: 'plot', data, ms: performance.now() - t0 });
 }
 
@@ -181,12 +185,12 @@ onmessage = async (event) => {
         if (!running && !looping) await trainChunk(1);
         break;
       case 'crosscheck':
-        postMessage({ type: 'crosscheck', result: JSON.parse(await session.crosscheck(msg.steps || 2)) });
+        postMessage({ type: 'crosscheck', result: JSON.parse(await serial(() => session.crosscheck(msg.steps || 2))) });
         break;
       case 'reset':
         running = false;
         while (looping) await new Promise((r) => setTimeout(r, 5));
-        session.reset();
+        await serial(() => session.reset());
         lastEvalStep = -Infinity;
         lastPlotStep = -Infinity;
         speed = [];

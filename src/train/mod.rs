@@ -10,6 +10,7 @@ pub mod plot_data;
 pub mod tensors;
 pub mod trainer;
 pub mod translate;
+pub mod weights;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use clipping::clip_by_global_norm;

@@ -90,19 +90,15 @@ impl Trainer {
         &self.model
     }
 
-    /// Replaces the weights (loading a checkpoint); the optimiser state starts afresh.
+    /// Replaces the weights (loading a checkpoint); the optimiser state starts afresh. `model`
+    /// must live on this run's device (build it from [`model`](Self::model), as
+    /// [`load_weights_from`](Self::load_weights_from) does): moving modules between devices reads
+    /// synchronously, and it untracks the parameters for autodiff.
     pub fn set_model(&mut self, model: Seq2Seq, step: usize) {
-        self.model = model.to_device(&self.device);
+        self.model = model;
         self.optimizer = AdamConfig::new().init();
         self.step = step;
         self.last_good = None;
-    }
-
-    /// Moves the run (weights and data order) onto another device; the optimiser state starts
-    /// afresh, as after [`set_model`](Self::set_model).
-    pub fn move_to(&mut self, device: &Device) {
-        self.device = device.clone().autodiff();
-        self.set_model(self.model.clone(), self.step);
     }
 
     /// Steps done.

@@ -38,6 +38,11 @@ pub struct Session {
     device: Device,
 }
 
+// Each async method holds the trainer's `RefCell` borrow across its awaits on purpose: the run
+// must not change under a step that is waiting for the GPU. Borrows are taken with `try_borrow*`,
+// so an overlapping call is refused with a "busy" error rather than a panic, and the worker
+// queues its calls so that does not happen.
+#[allow(clippy::await_holding_refcell_ref)]
 #[wasm_bindgen]
 impl Session {
     /// Creates a session from a JSON [`RunConfig`] (missing fields take defaults) on `backend`.
@@ -142,8 +147,9 @@ impl Session {
         })
     }
 
-    /// Checks this session's backend against the CPU: a fresh model is built on the CPU, copied
-    /// onto this session's device, and both copies train `steps` steps on the same batches.
+    /// Checks this session's backend against the CPU: a fresh model is built on the CPU, its
+    /// weights copied onto a fresh run on this session's device (asynchronous reads only), and
+    /// both train `steps` steps on the same batches.
     /// Resolves to JSON `[{cpu_loss, device_loss, cpu_grad_norm, device_grad_norm}, ...]`: they
     /// must agree to float precision (a shader that silently computes wrong fails here).
     pub fn crosscheck(&self, steps: u32) -> Promise {
@@ -151,9 +157,10 @@ impl Session {
         let device = self.device.clone();
         future_to_promise(async move {
             let config = trainer.try_borrow().map_err(|_| busy())?.config().clone();
-            let mut cpu = Trainer::new(config, &Device::flex()).map_err(|errors| to_js(&errors))?;
-            let mut other = cpu.clone();
-            other.move_to(&device);
+            let mut cpu =
+                Trainer::new(config.clone(), &Device::flex()).map_err(|errors| to_js(&errors))?;
+            let mut other = Trainer::new(config, &device).map_err(|errors| to_js(&errors))?;
+            other.load_weights_from(&cpu).await;
             let mut rows = Vec::new();
             for _ in 0..steps.max(1) {
                 let a = cpu.step().await;
