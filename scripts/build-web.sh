@@ -17,8 +17,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ];
   # --locked first; if the registry lacks one of the versions wasm-bindgen-cli's own lockfile
   # pins (seen here: webpki-roots 1.0.11), the same exact wasm-bindgen-cli version is installed
   # with its dependencies resolved afresh.
-  cargo install --locked wasm-bindgen-cli --version "$version" ||
-    cargo install wasm-bindgen-cli --version "$version"
+  # (Not linted: a clippy wrapper set by scripts/test.sh is for this crate only.)
+  install() { env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo install "$@"; }
+  install --locked wasm-bindgen-cli --version "$version" ||
+    install wasm-bindgen-cli --version "$version"
 fi
 
 cargo build --release --lib --target wasm32-unknown-unknown

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, native unit + integration tests (CPU, burn's flex backend),
+# Runs every test: formatting, clippy, native unit + integration tests (CPU, burn's flex backend),
 # then the page in headless Chromium (software WebGPU, and the CPU fallback).
 # Works on a fresh Debian machine with only the Rust toolchain: it installs what it needs
 # (Debian's chromium and Node.js when missing, the wasm32 target, wasm-bindgen-cli).
@@ -14,11 +14,18 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
+# Clippy runs as the compiler of this crate inside the builds the tests need anyway, as
+# `cargo clippy` itself does (RUSTC_WORKSPACE_WRAPPER=clippy-driver, `-D warnings` passed in
+# CLIPPY_ARGS), without its separate check build of every dependency: lib, bin and test targets
+# while `cargo test` compiles them, the browser-only code while the wasm is built. This saves
+# about 7 minutes of a clean CI run on 2 cores. Dependencies are compiled as usual.
+with_clippy() {
+  RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
+}
 
-step "cargo test (native, CPU)"
-cargo test
+step "cargo test (native, CPU), compiled through clippy -D warnings"
+with_clippy cargo test
 
 apt_install() {
   local sudo=""
@@ -32,11 +39,8 @@ command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk fonts
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 chromium --version
 
-step "build the page (wasm)"
-bash scripts/build-web.sh
-
-step "cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings (the browser-only code)"
-cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+step "build the page (wasm), compiled through clippy -D warnings"
+with_clippy bash scripts/build-web.sh
 
 step "browser tests (headless Chromium)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
