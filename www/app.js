@@ -42,9 +42,16 @@ async function compileWasm() {
   }
 }
 
+const validPlotEvery = (n) => Number.isInteger(n) && n >= 0 && n <= 10000;
+
+// The plot refresh interval: `?plot-every=N` when valid, else the control's default.
 function readPlotEvery(params) {
+  const fallback = Number($('plot-every').value);
   const fromQuery = params.get('plot-every');
-  return fromQuery === null ? Number($('plot-every').value) : Number(fromQuery);
+  if (fromQuery === null) return fallback;
+  if (validPlotEvery(Number(fromQuery))) return Number(fromQuery);
+  $('plot-every-message').textContent = `plot-every=${fromQuery} in the link is not a whole number from 0 to 10000; using ${fallback}`;
+  return fallback;
 }
 
 async function main() {
@@ -156,7 +163,7 @@ function wirePlotControls(worker, plots) {
   }
   $('plot-every').addEventListener('change', () => {
     const every = Number($('plot-every').value);
-    const ok = Number.isInteger(every) && every >= 0 && every <= 10000;
+    const ok = validPlotEvery(every);
     $('plot-every-message').textContent = ok ? '' : 'a whole number of steps from 0 (off) to 10000';
     if (ok) worker.postMessage({ type: 'plot-every', every });
   });

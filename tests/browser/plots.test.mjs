@@ -91,6 +91,14 @@ test('plots are drawn, change while training, and respond to the controls', { ti
       await waitForRedraw(page, [id], mark);
       assert.notEqual((await snapshot(page))[id].hash, was.hash, `${id} follows its toggle`);
     }
+    // A bad refresh interval is refused beside the control; a good one clears the message.
+    await page.fill('#plot-every', '-3');
+    await page.dispatchEvent('#plot-every', 'change');
+    assert.match(await page.textContent('#plot-every-message'), /whole number/);
+    await page.fill('#plot-every', '10');
+    await page.dispatchEvent('#plot-every', 'change');
+    assert.equal(await page.textContent('#plot-every-message'), '');
+
     // A typed source sentence is decoded and its attention drawn.
     const was = (await snapshot(page)).attention;
     const snapshots = await page.evaluate(() => window.__seq2seq.plotSnapshots);
