@@ -170,3 +170,35 @@ fn a_restored_checkpoint_keeps_training() {
     assert!(!metrics.diverged && metrics.grad_norm > 0.0, "{metrics:?}");
     assert_eq!(metrics.step, 3);
 }
+
+#[test]
+fn train_settings_change_between_steps_and_bad_ones_are_refused() {
+    let mut trainer = Trainer::new(RunConfig::default(), &common::cpu()).unwrap();
+    pollster::block_on(trainer.step());
+    trainer
+        .update_train_settings(r#"{"learning_rate": 0.001}"#)
+        .unwrap();
+    assert_eq!(trainer.config().train.learning_rate, 0.001);
+    assert_eq!(
+        trainer.config().train.batch_size,
+        32,
+        "other settings are kept"
+    );
+    assert_eq!(trainer.step_count(), 1, "progress is kept");
+    for bad in [
+        r#"{"learning_rate": -1}"#,
+        r#"{"learning_rate": "fast"}"#,
+        r#"{"momentum": 0.9}"#,
+        "[1, 2]",
+        "not json",
+    ] {
+        let errors = trainer.update_train_settings(bad).unwrap_err();
+        assert!(!errors.is_empty(), "{bad} is refused");
+        assert_eq!(
+            trainer.config().train.learning_rate,
+            0.001,
+            "{bad} changed nothing"
+        );
+    }
+    assert!(!pollster::block_on(trainer.step()).diverged);
+}

@@ -83,6 +83,8 @@ async function main() {
         $('backend').textContent = msg.backend === 'webgpu' ? `WebGPU · ${msg.adapter}` : `CPU · ${msg.adapter}`;
         $('backend').dataset.backend = msg.backend;
         $('task-name').textContent = msg.config.task.kind;
+        $('learning-rate').value = String(msg.config.train.learning_rate);
+        window.__seq2seq.config = msg.config;
         if (!$('status').classList.contains('warn')) setStatus('ready: press Start');
         buttons();
         break;
@@ -131,6 +133,13 @@ async function main() {
       case 'crosscheck':
         window.__seq2seq.crosscheck = msg.result;
         break;
+      case 'train-settings':
+        $('learning-rate-message').textContent = msg.ok ? '' : msg.message;
+        if (msg.ok) {
+          window.__seq2seq.config = msg.config;
+          $('learning-rate').value = String(msg.config.train.learning_rate);
+        }
+        break;
       case 'panic':
         showPanic(msg.message);
         break;
@@ -143,6 +152,11 @@ async function main() {
   $('step-once').onclick = () => worker.postMessage({ type: 'step' });
   $('reset').onclick = () => worker.postMessage({ type: 'reset' });
   wirePlotControls(worker, plots);
+  // Applied between steps; the Rust core validates and answers (a refusal shows beside it).
+  $('learning-rate').addEventListener('change', () => {
+    const value = Number($('learning-rate').value);
+    worker.postMessage({ type: 'train-settings', changes: { learning_rate: $('learning-rate').value === '' ? null : value } });
+  });
 
   if (error) setStatus(error, 'warn');
   const plotEvery = readPlotEvery(params);

@@ -2,7 +2,8 @@
 // Messages in:  {type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery},
 //               {type: 'start'}, {type: 'pause'}, {type: 'step'}, {type: 'reset'},
 //               {type: 'crosscheck', steps}, {type: 'plot-every', every},
-//               {type: 'plot-example', example: {validation: n} | {text: '...'}}
+//               {type: 'plot-example', example: {validation: n} | {text: '...'}},
+//               {type: 'train-settings', changes: {learning_rate: 0.001, ...}}
 // Messages out: {type: 'ready' | 'notice' | 'metrics' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic', ...}
 import init, { Session } from '../pkg/seq2seq_playground.js';
 
@@ -164,6 +165,14 @@ onmessage = async (event) => {
         await sendPlotData();
         break;
       }
+      case 'train-settings':
+        try {
+          await serial(() => session.updateTrainSettings(JSON.stringify(msg.changes)));
+          postMessage({ type: 'train-settings', ok: true, config: JSON.parse(session.configJson()) });
+        } catch (e) {
+          postMessage({ type: 'train-settings', ok: false, message: errorText(e) });
+        }
+        break;
       case 'plot-every':
         plotEvery = Math.max(0, Math.floor(msg.every));
         break;

@@ -118,6 +118,33 @@ impl Trainer {
             .next_batch(&self.data.train, self.config.train.batch_size)
     }
 
+    /// Changes some optimisation settings between steps without losing progress: `changes` is
+    /// a JSON object of [`TrainSettings`] fields (e.g. `{"learning_rate": 0.001}`); the others
+    /// keep their values. Malformed JSON, unknown fields and out-of-range values are refused
+    /// with one [`ConfigError`] each, and nothing changes.
+    pub fn update_train_settings(&mut self, changes: &str) -> Result<(), Vec<ConfigError>> {
+        let refuse = |reason: String| {
+            vec![ConfigError {
+                field: "train".into(),
+                value: changes.chars().take(200).collect(),
+                reason,
+            }]
+        };
+        let changes: serde_json::Value =
+            serde_json::from_str(changes).map_err(|e| refuse(format!("not JSON: {e}")))?;
+        let serde_json::Value::Object(changes) = changes else {
+            return Err(refuse("expected a JSON object of settings".into()));
+        };
+        let mut settings =
+            serde_json::to_value(&self.config.train).expect("settings serialise to an object");
+        for (field, value) in changes {
+            settings[field] = value;
+        }
+        let settings: TrainSettings =
+            serde_json::from_value(settings).map_err(|e| refuse(e.to_string()))?;
+        self.set_train_settings(settings)
+    }
+
     /// Changes the optimisation settings between steps without losing progress.
     pub fn set_train_settings(&mut self, settings: TrainSettings) -> Result<(), Vec<ConfigError>> {
         let mut config = self.config.clone();

@@ -81,6 +81,17 @@ impl Session {
         serde_json::to_string(self.trainer.borrow().config()).expect("a config serialises")
     }
 
+    /// Changes optimisation settings between steps without losing progress; `changes_json` is
+    /// an object of [`TrainSettings`](crate::train::TrainSettings) fields, e.g.
+    /// `{"learning_rate": 0.001}`. Refused with a JSON list of `{field, value, reason}`.
+    #[wasm_bindgen(js_name = updateTrainSettings)]
+    pub fn update_train_settings(&self, changes_json: &str) -> Result<(), JsValue> {
+        let mut trainer = self.trainer.try_borrow_mut().map_err(|_| busy())?;
+        trainer
+            .update_train_settings(changes_json)
+            .map_err(|errors| to_js(&errors))
+    }
+
     /// Runs `steps` optimiser steps; resolves to a JSON report of the chunk (last metrics,
     /// mean loss, steps that counted). Stops early at a divergence so the page can pause.
     pub fn train(&self, steps: u32) -> Promise {

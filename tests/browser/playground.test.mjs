@@ -68,3 +68,33 @@ test('falls back to the CPU without WebGPU, with a notice, and trains', { timeou
     webgpu: false, expectedBackend: 'cpu', steps: 150, query: '?eval-every=20', screenshotName: 'cpu.png',
   });
 });
+
+test('the learning rate changes mid-run without a reset; a bad value is refused beside it', { timeout: 300_000 }, async () => {
+  const context = await launch({ webgpu: false });
+  try {
+    const { page, problems } = await openPage(context, pageUrl(url, TINY, '?eval-every=50'));
+    await page.waitForSelector('#start:not([disabled])', { timeout: 120_000 });
+    const stepNow = () => page.evaluate(() => Number(document.querySelector('#step').textContent));
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.querySelector('#step').textContent) >= 40, null, { timeout: 120_000 });
+    await page.fill('#learning-rate', '0.001');
+    await page.dispatchEvent('#learning-rate', 'change');
+    await page.waitForFunction(() => window.__seq2seq.config.train.learning_rate === 0.001, null, { timeout: 60_000 });
+    const after = await stepNow();
+    assert.ok(after >= 40, `the step count was kept (${after})`);
+    await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) > n + 20, after, { timeout: 120_000 });
+
+    await page.fill('#learning-rate', '-1');
+    await page.dispatchEvent('#learning-rate', 'change');
+    await page.waitForFunction(() => document.querySelector('#learning-rate-message').textContent.length > 0, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#learning-rate-message'), /learning_rate/);
+    const refusedAt = await stepNow();
+    await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) > n + 20, refusedAt, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => window.__seq2seq.config.train.learning_rate), 0.001, 'the refused value changed nothing');
+    await page.click('#pause');
+    assert.equal(await page.evaluate(() => window.__seq2seqPanicked || null), null);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
