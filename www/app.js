@@ -29,6 +29,15 @@ function showPanic(message) {
   window.__seq2seqPanicked = message;
 }
 
+// The controls of the settings that apply between steps (data-train-setting = the field name).
+function trainSettingInputs() {
+  return [...document.querySelectorAll('[data-train-setting]')];
+}
+
+function showTrainSettings(config) {
+  for (const input of trainSettingInputs()) input.value = String(config.train[input.dataset.trainSetting]);
+}
+
 function percent(x) {
   return `${(x * 100).toFixed(1)}%`;
 }
@@ -83,7 +92,7 @@ async function main() {
         $('backend').textContent = msg.backend === 'webgpu' ? `WebGPU · ${msg.adapter}` : `CPU · ${msg.adapter}`;
         $('backend').dataset.backend = msg.backend;
         $('task-name').textContent = msg.config.task.kind;
-        $('learning-rate').value = String(msg.config.train.learning_rate);
+        showTrainSettings(msg.config);
         window.__seq2seq.config = msg.config;
         if (!$('status').classList.contains('warn')) setStatus('ready: press Start');
         buttons();
@@ -134,10 +143,12 @@ async function main() {
         window.__seq2seq.crosscheck = msg.result;
         break;
       case 'train-settings':
-        $('learning-rate-message').textContent = msg.ok ? '' : msg.message;
+        for (const input of trainSettingInputs()) {
+          if (input.dataset.trainSetting in msg.changes) $(`${input.id}-message`).textContent = msg.ok ? '' : msg.message;
+        }
         if (msg.ok) {
           window.__seq2seq.config = msg.config;
-          $('learning-rate').value = String(msg.config.train.learning_rate);
+          showTrainSettings(msg.config);
         }
         break;
       case 'panic':
@@ -153,10 +164,12 @@ async function main() {
   $('reset').onclick = () => worker.postMessage({ type: 'reset' });
   wirePlotControls(worker, plots);
   // Applied between steps; the Rust core validates and answers (a refusal shows beside it).
-  $('learning-rate').addEventListener('change', () => {
-    const value = Number($('learning-rate').value);
-    worker.postMessage({ type: 'train-settings', changes: { learning_rate: $('learning-rate').value === '' ? null : value } });
-  });
+  for (const input of trainSettingInputs()) {
+    input.addEventListener('change', () => {
+      const value = input.value === '' ? null : Number(input.value);
+      worker.postMessage({ type: 'train-settings', changes: { [input.dataset.trainSetting]: value } });
+    });
+  }
 
   if (error) setStatus(error, 'warn');
   const plotEvery = readPlotEvery(params);

@@ -168,9 +168,9 @@ onmessage = async (event) => {
       case 'train-settings':
         try {
           await serial(() => session.updateTrainSettings(JSON.stringify(msg.changes)));
-          postMessage({ type: 'train-settings', ok: true, config: JSON.parse(session.configJson()) });
+          postMessage({ type: 'train-settings', ok: true, changes: msg.changes, config: JSON.parse(session.configJson()) });
         } catch (e) {
-          postMessage({ type: 'train-settings', ok: false, message: errorText(e) });
+          postMessage({ type: 'train-settings', ok: false, changes: msg.changes, message: errorText(e) });
         }
         break;
       case 'plot-every':

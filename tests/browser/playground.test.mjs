@@ -69,7 +69,7 @@ test('falls back to the CPU without WebGPU, with a notice, and trains', { timeou
   });
 });
 
-test('the learning rate changes mid-run without a reset; a bad value is refused beside it', { timeout: 300_000 }, async () => {
+test('training settings change mid-run without a reset; a bad value is refused beside its control', { timeout: 300_000 }, async () => {
   const context = await launch({ webgpu: false });
   try {
     const { page, problems } = await openPage(context, pageUrl(url, TINY, '?eval-every=50'));
@@ -91,6 +91,15 @@ test('the learning rate changes mid-run without a reset; a bad value is refused 
     const refusedAt = await stepNow();
     await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) > n + 20, refusedAt, { timeout: 120_000 });
     assert.equal(await page.evaluate(() => window.__seq2seq.config.train.learning_rate), 0.001, 'the refused value changed nothing');
+    // The other settings that apply between steps take the same path.
+    await page.fill('#batch-size', '8');
+    await page.dispatchEvent('#batch-size', 'change');
+    await page.waitForFunction(() => window.__seq2seq.config.train.batch_size === 8, null, { timeout: 60_000 });
+    await page.fill('#teacher-forcing', '2');
+    await page.dispatchEvent('#teacher-forcing', 'change');
+    await page.waitForFunction(() => document.querySelector('#teacher-forcing-message').textContent.length > 0, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#teacher-forcing-message'), /teacher_forcing/);
+    assert.equal(await page.textContent('#batch-size-message'), '');
     await page.click('#pause');
     assert.equal(await page.evaluate(() => window.__seq2seqPanicked || null), null);
     assert.deepEqual(problems, []);
