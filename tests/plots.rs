@@ -239,11 +239,11 @@ fn a_real_run_gives_data_for_all_four_plots() {
     pollster::block_on(trainer.step());
     assert_eq!(
         before.masks,
-        Some(mask_view(
+        mask_view(
             trainer.last_batch().unwrap(),
             &trainer.data().vocabularies,
             8
-        ))
+        )
     );
     for _ in 0..2 {
         pollster::block_on(trainer.step());
@@ -256,7 +256,7 @@ fn a_real_run_gives_data_for_all_four_plots() {
     assert!(data.source_embeddings.vectors.iter().all(|v| v.len() == 32));
 
     // The mask view is the last batch as it is: PAD exactly where the masks are 0.
-    let masks = data.masks.as_ref().expect("a batch after a step");
+    let masks = &data.masks;
     let batch = trainer.last_batch().unwrap();
     assert_eq!(masks.batch_size, batch.batch_size);
     assert_eq!(masks.source.tokens.len(), 8);
@@ -289,15 +289,17 @@ fn a_real_run_gives_data_for_all_four_plots() {
     let mut plots = Plots::default();
     plots.set_data(data);
     plots.curves.push_train(3.0, 2.5);
-    for which in ["embedding", "masks", "attention", "curves"] {
-        let frame = Frame::render(|area| match which {
-            "embedding" => plots.draw_embedding(area),
-            "masks" => plots.draw_masks(area),
-            "attention" => plots.draw_attention(area),
-            _ => plots.draw_curves(area),
-        });
+    for which in PLOT_NAMES {
+        let frame = Frame::render(|area| plots.draw(which, area));
         assert!(frame.ink_in(0, 0, W, H) > 2000, "{which} is drawn");
     }
+    let unknown = render_rgb(W, H, |area| plots.draw("pie-chart", area));
+    assert!(
+        unknown
+            .unwrap_err()
+            .0
+            .contains("no plot called 'pie-chart'")
+    );
 }
 
 #[test]

@@ -111,7 +111,7 @@ async function trainChunk(steps) {
     lastEvalStep = step;
   }
   postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond() });
-  if (plotEvery > 0 && (step - lastPlotStep >= plotEvery || !running)) await sendPlotData();
+  if (plotEvery > 0 && (step - lastPlotStep >= plotEvery || !running)) await sendPlotData(step);
   if (report.last.diverged) {
     running = false;
     postMessage({
@@ -125,11 +125,12 @@ async function trainChunk(steps) {
   stepsPerChunk = Math.max(1, Math.min(50, Math.round(TARGET_CHUNK_MS / Math.max(perStep, 0.1))));
 }
 
-// Reads a snapshot of the model's insides for the plots and hands it to the page.
-async function sendPlotData() {
+// Reads a snapshot of the model's insides for the plots and hands it to the page; `atStep` is
+// the step it shows (snapshots are spaced `plotEvery` steps apart from it).
+async function sendPlotData(atStep = lastPlotStep) {
   const t0 = performance.now();
   const data = await serial(() => session.plotData(JSON.stringify(plotExample)));
-  lastPlotStep = JSON.parse(data).step;
+  lastPlotStep = atStep;
   postMessage({ type: 'plot', data, ms: performance.now() - t0 });
 }
 
@@ -162,7 +163,7 @@ onmessage = async (event) => {
         evalExamples = msg.evalExamples || evalExamples;
         if (Number.isFinite(msg.plotEvery)) plotEvery = msg.plotEvery;
         postMessage({ type: 'ready', backend: opened.backend, adapter: opened.adapter, config: JSON.parse(session.configJson()) });
-        await sendPlotData();
+        await sendPlotData(0);
         break;
       }
       case 'train-settings':
@@ -204,7 +205,7 @@ onmessage = async (event) => {
         lastPlotStep = -Infinity;
         speed = [];
         postMessage({ type: 'state', running, reset: true });
-        await sendPlotData();
+        await sendPlotData(0);
         break;
     }
   } catch (e) {

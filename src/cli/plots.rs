@@ -2,12 +2,9 @@
 
 use crate::train::Trainer;
 use crate::train::plot_data::PlotExample;
-use crate::viz::Plots;
 use crate::viz::png::render_png;
+use crate::viz::{PLOT_NAMES, Plots};
 use std::path::Path;
-
-/// The plots, named as the page's canvases (and the files).
-pub const PLOT_NAMES: [&str; 4] = ["embedding-3d", "attention", "padding-mask", "curves"];
 
 /// Size of each PNG, as on the page.
 pub const PLOT_SIZE: (u32, u32) = (460, 360);
@@ -21,13 +18,8 @@ pub fn write_plots(dir: &Path, trainer: &Trainer, plots: &mut Plots) -> Result<(
     let (width, height) = PLOT_SIZE;
     for name in PLOT_NAMES {
         let path = dir.join(format!("{name}.png"));
-        render_png(&path, width, height, |area| match name {
-            "embedding-3d" => plots.draw_embedding(area),
-            "attention" => plots.draw_attention(area),
-            "padding-mask" => plots.draw_masks(area),
-            _ => plots.draw_curves(area),
-        })
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        render_png(&path, width, height, |area| plots.draw(name, area))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
 }

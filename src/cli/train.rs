@@ -101,7 +101,10 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", args.checkpoint.display()))?;
     println!("checkpoint written to {}", args.checkpoint.display());
     if let Some(dir) = &args.plots {
-        write_plots(dir, &trainer, &mut plots)?;
+        // The last validation step may have written them already.
+        if plots.data().map(|d| d.step) != Some(trainer.step_count()) {
+            write_plots(dir, &trainer, &mut plots)?;
+        }
         println!("plots written to {}", dir.display());
     }
     Ok(())

@@ -63,10 +63,10 @@ impl Trainer {
             step: self.step_count(),
             source_embeddings: embedding_table(&vocab.source, source_weights, embedding_size),
             target_embeddings: embedding_table(&vocab.target, target_weights, embedding_size),
-            masks: Some(match self.last_batch() {
+            masks: match self.last_batch() {
                 Some(batch) => mask_view(batch, vocab, MASK_ROWS),
                 None => mask_view(&self.next_batch(), vocab, MASK_ROWS),
-            }),
+            },
             attention,
         }
     }

@@ -24,7 +24,7 @@ pub use curves::{Curves, LossScale, draw_curves};
 pub use embedding_3d::{Camera, EmbeddingTable, Scatter3d, ScatterPoint, draw_scatter_3d};
 pub use padding_mask::{CellKind, MaskView, TokenGrid, draw_padding_mask};
 pub use pca::Pca;
-pub use plots::{EmbeddingSide, PlotData, PlotOptions, Plots};
+pub use plots::{EmbeddingSide, PLOT_NAMES, PlotData, PlotOptions, Plots};
 
 /// A plot that could not be drawn (the backend refused a primitive, or a font is missing).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

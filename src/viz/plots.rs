@@ -20,10 +20,13 @@ pub struct PlotData {
     /// Target-side embedding matrix.
     pub target_embeddings: EmbeddingTable,
     /// The last training batch with its masks (before the first step: the first batch).
-    pub masks: Option<MaskView>,
+    pub masks: MaskView,
     /// One decoded example with its attention.
     pub attention: Option<AttentionView>,
 }
+
+/// The four plots, named as the page's canvases (and the CLI's PNG files).
+pub const PLOT_NAMES: [&str; 4] = ["embedding-3d", "attention", "padding-mask", "curves"];
 
 /// Which embedding matrix the scatter shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +118,7 @@ impl Plots {
 
     /// Draws the padding masks of the last batch.
     pub fn draw_masks<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
-        match self.data.as_ref().and_then(|d| d.masks.as_ref()) {
+        match self.data.as_ref().map(|d| &d.masks) {
             Some(masks) => draw_padding_mask(area, masks),
             None => waiting(area, "the batches appear here once the model is built"),
         }
@@ -132,6 +135,25 @@ impl Plots {
     /// Draws the learning curves.
     pub fn draw_curves<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         draw_curves(area, &self.curves, self.options.loss_scale)
+    }
+
+    /// Draws the plot called `name`, one of [`PLOT_NAMES`] (the page's canvas ids and the CLI's
+    /// file names).
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        name: &str,
+        area: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        match name {
+            "embedding-3d" => self.draw_embedding(area),
+            "attention" => self.draw_attention(area),
+            "padding-mask" => self.draw_masks(area),
+            "curves" => self.draw_curves(area),
+            other => Err(super::DrawError(format!(
+                "there is no plot called '{other}' (the plots: {})",
+                PLOT_NAMES.join(", ")
+            ))),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The page's plots: [`PlotBoard`] lives on the main thread (canvases belong to the document),
 //! takes the snapshots the training worker sends, and draws them with plotters-canvas.
 
-use crate::viz::{DrawError, PlotData, PlotOptions, Plots};
+use crate::viz::{PlotData, PlotOptions, Plots};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
@@ -70,25 +70,13 @@ impl PlotBoard {
         Ok(())
     }
 
-    /// The step of the snapshot on show (`-1` before the first).
-    #[wasm_bindgen(getter, js_name = dataStep)]
-    pub fn data_step(&self) -> f64 {
-        self.plots.data().map_or(-1.0, |d| d.step as f64)
-    }
-
     /// Draws one plot onto `canvas`: `which` is the canvas role, one of `embedding-3d`,
     /// `attention`, `padding-mask`, `curves`.
     pub fn draw(&self, which: &str, canvas: HtmlCanvasElement) -> Result<(), JsValue> {
         let backend = CanvasBackend::with_canvas_object(canvas)
             .ok_or_else(|| js_error("the canvas has no 2D context"))?;
-        let area = backend.into_drawing_area();
-        let result = match which {
-            "embedding-3d" => self.plots.draw_embedding(&area),
-            "attention" => self.plots.draw_attention(&area),
-            "padding-mask" => self.plots.draw_masks(&area),
-            "curves" => self.plots.draw_curves(&area),
-            other => Err(DrawError(format!("there is no plot called '{other}'"))),
-        };
-        result.map_err(js_error)
+        self.plots
+            .draw(which, &backend.into_drawing_area())
+            .map_err(js_error)
     }
 }
