@@ -7,6 +7,7 @@ pub mod config;
 pub mod loss;
 pub mod metrics;
 pub mod plot_data;
+pub mod seeded_init;
 pub mod tensors;
 pub mod trainer;
 pub mod translate;

@@ -5,6 +5,7 @@
 use super::clipping::clip_by_global_norm;
 use super::loss::masked_cross_entropy;
 use super::metrics::{Evaluation, SequenceScore, StepMetrics};
+use super::seeded_init::init_seeded;
 use super::tensors::{BatchTensors, read_floats, read_ids};
 use super::{ConfigError, RunConfig, TrainSettings};
 use crate::data::{Batch, Batcher, EncodedPair, TaskData};
@@ -55,12 +56,12 @@ impl Trainer {
     /// A fresh run on given data (a person's own dataset, say). `config` must be valid.
     pub fn with_data(config: RunConfig, data: TaskData, device: &Device) -> Self {
         let device = device.clone().autodiff();
-        device.seed(config.train.seed);
         let vocab = &data.vocabularies;
-        let model = config
-            .model
-            .seq2seq(vocab.source.len(), vocab.target.len())
-            .init(&device);
+        let model = init_seeded(
+            &config.model.seq2seq(vocab.source.len(), vocab.target.len()),
+            &device,
+            config.train.seed,
+        );
         Self {
             batcher: Batcher::new(data.train.len(), config.train.seed),
             rng: StdRng::seed_from_u64(config.train.seed ^ 0x7eac_4e5f),
