@@ -13,9 +13,9 @@ pub fn cpu() -> Device {
 pub fn train(config: RunConfig, steps: usize) -> (Trainer, Evaluation) {
     let mut trainer = Trainer::new(config, &cpu()).expect("a valid config");
     while trainer.step_count() < steps {
-        let metrics = pollster::block_on(trainer.step());
+        let metrics = pollster::block_on(trainer.step()).unwrap();
         assert!(!metrics.diverged, "diverged at step {}", metrics.step);
     }
-    let eval = pollster::block_on(trainer.evaluate(usize::MAX));
+    let eval = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
     (trainer, eval)
 }

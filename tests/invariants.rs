@@ -38,7 +38,9 @@ fn attention_ignores_padding_and_each_row_sums_to_one() {
             let output = model.forward(tensors.source, tensors.source_mask, tensors.target_input);
             let weights = output.attention.expect("attention weights");
             assert_eq!(weights.dims(), [2, batch.target_len, batch.source_len]);
-            let flat = pollster::block_on(read_floats(vec![weights])).remove(0);
+            let flat = pollster::block_on(read_floats(vec![weights]))
+                .unwrap()
+                .remove(0);
             for (i, row) in flat.chunks(batch.source_len).enumerate() {
                 let sum: f32 = row.iter().sum();
                 assert!(
@@ -69,7 +71,9 @@ fn padding_does_not_change_what_the_model_computes_for_a_sequence() {
             .forward(t.source, t.source_mask, t.target_input)
             .logits;
         let first: Tensor<3> = out.narrow(0, 0, 1).narrow(1, 0, 2);
-        pollster::block_on(read_floats(vec![first])).remove(0)
+        pollster::block_on(read_floats(vec![first]))
+            .unwrap()
+            .remove(0)
     };
     let alone = logits(&[&short]);
     let padded = logits(&[&short, &long]);
@@ -83,7 +87,7 @@ fn the_same_seed_gives_the_same_run() {
     let run = || {
         let mut trainer = Trainer::new(RunConfig::default(), &common::cpu()).unwrap();
         (0..5)
-            .map(|_| pollster::block_on(trainer.step()).loss)
+            .map(|_| pollster::block_on(trainer.step()).unwrap().loss)
             .collect::<Vec<_>>()
     };
     assert_eq!(run(), run());
@@ -97,7 +101,7 @@ fn a_checkpoint_restores_the_weights_bit_for_bit() {
         Trainer::from_checkpoint(&Checkpoint::from_bytes(&bytes).unwrap(), &common::cpu()).unwrap();
     assert_eq!(restored.step_count(), 20);
     assert_eq!(restored.checkpoint().weights, trainer.checkpoint().weights);
-    let again = pollster::block_on(restored.evaluate(usize::MAX));
+    let again = pollster::block_on(restored.evaluate(usize::MAX)).unwrap();
     assert_eq!(again.loss, eval.loss);
     assert!(matches!(
         Checkpoint::from_bytes(b"not a checkpoint"),
@@ -115,7 +119,7 @@ fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
     let mut weights_at = vec![trainer.checkpoint().weights];
     let mut diverged = None;
     for _ in 0..50 {
-        let metrics = pollster::block_on(trainer.step());
+        let metrics = pollster::block_on(trainer.step()).unwrap();
         if metrics.diverged {
             diverged = Some(metrics);
             break;
@@ -135,7 +139,7 @@ fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
     settings.learning_rate = 0.001;
     trainer.set_train_settings(settings).unwrap();
     for _ in 0..5 {
-        let next = pollster::block_on(trainer.step());
+        let next = pollster::block_on(trainer.step()).unwrap();
         assert!(!next.diverged, "loss {} after lowering the rate", next.loss);
     }
     assert_eq!(trainer.step_count(), metrics.step + 5);
@@ -145,18 +149,18 @@ fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
 fn copied_weights_train_exactly_like_the_original() {
     let config = RunConfig::default();
     let mut original = Trainer::new(config.clone(), &common::cpu()).unwrap();
-    pollster::block_on(original.step());
+    pollster::block_on(original.step()).unwrap();
     let mut other_seed = config.clone();
     other_seed.train.seed += 1;
     let mut copy = Trainer::new(other_seed, &common::cpu()).unwrap();
-    pollster::block_on(copy.load_weights_from(&original));
+    pollster::block_on(copy.load_weights_from(&original)).unwrap();
     // Same weights: the same validation loss to the last bit.
-    let a = pollster::block_on(original.evaluate(64));
-    let b = pollster::block_on(copy.evaluate(64));
+    let a = pollster::block_on(original.evaluate(64)).unwrap();
+    let b = pollster::block_on(copy.evaluate(64)).unwrap();
     assert_eq!(a.loss, b.loss);
     assert_eq!(copy.step_count(), original.step_count());
     // And the copy trains (its weights still take gradients).
-    let metrics = pollster::block_on(copy.step());
+    let metrics = pollster::block_on(copy.step()).unwrap();
     assert!(!metrics.diverged && metrics.grad_norm > 0.0, "{metrics:?}");
 }
 
@@ -166,7 +170,7 @@ fn a_restored_checkpoint_keeps_training() {
     let bytes = trainer.checkpoint().to_bytes();
     let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
     let mut restored = Trainer::from_checkpoint(&checkpoint, &common::cpu()).unwrap();
-    let metrics = pollster::block_on(restored.step());
+    let metrics = pollster::block_on(restored.step()).unwrap();
     assert!(!metrics.diverged && metrics.grad_norm > 0.0, "{metrics:?}");
     assert_eq!(metrics.step, 3);
 }
@@ -174,7 +178,7 @@ fn a_restored_checkpoint_keeps_training() {
 #[test]
 fn train_settings_change_between_steps_and_bad_ones_are_refused() {
     let mut trainer = Trainer::new(RunConfig::default(), &common::cpu()).unwrap();
-    pollster::block_on(trainer.step());
+    pollster::block_on(trainer.step()).unwrap();
     trainer
         .update_train_settings(r#"{"learning_rate": 0.001}"#)
         .unwrap();
@@ -200,5 +204,75 @@ fn train_settings_change_between_steps_and_bad_ones_are_refused() {
             "{bad} changed nothing"
         );
     }
-    assert!(!pollster::block_on(trainer.step()).diverged);
+    assert!(!pollster::block_on(trainer.step()).unwrap().diverged);
+}
+
+#[test]
+fn an_async_checkpoint_is_the_same_file_and_loads_back_bit_for_bit() {
+    let (trainer, _) = common::train(RunConfig::default(), 10);
+    let sync = trainer.checkpoint().to_bytes();
+    let saved = pollster::block_on(trainer.checkpoint_async())
+        .unwrap()
+        .to_bytes();
+    assert_eq!(saved, sync, "asynchronous reads save the same bytes");
+    let checkpoint = Checkpoint::from_bytes(&saved).unwrap();
+    let loaded =
+        pollster::block_on(Trainer::from_checkpoint_async(&checkpoint, &common::cpu())).unwrap();
+    assert_eq!(loaded.step_count(), 10);
+    assert_eq!(
+        pollster::block_on(loaded.checkpoint_async())
+            .unwrap()
+            .to_bytes(),
+        saved,
+        "saving the loaded run gives the same file"
+    );
+}
+
+#[test]
+fn a_run_on_own_data_saves_its_data_and_resumes() {
+    use seq2seq_playground::data::{DatasetLimits, OwnDataset};
+    let text: String = (0..40)
+        .map(|i| format!("{} {}\t{} {}\n", i % 7, i % 5, i % 5, i % 7))
+        .collect();
+    let (own, report) = OwnDataset::check(text.as_bytes(), DatasetLimits::default());
+    assert_eq!(report.good_pairs, 40);
+    let mut trainer =
+        Trainer::with_own_data(RunConfig::default(), own.unwrap(), &common::cpu()).unwrap();
+    for _ in 0..5 {
+        pollster::block_on(trainer.step()).unwrap();
+    }
+    let bytes = trainer.checkpoint().to_bytes();
+    let restored =
+        Trainer::from_checkpoint(&Checkpoint::from_bytes(&bytes).unwrap(), &common::cpu()).unwrap();
+    assert!(restored.own_data().is_some());
+    assert_eq!(restored.data().train.len(), trainer.data().train.len());
+    assert_eq!(restored.checkpoint().to_bytes(), bytes);
+}
+
+#[test]
+fn a_comparison_trains_both_models_on_the_same_batches() {
+    use seq2seq_playground::model::AttentionKind;
+    use seq2seq_playground::train::{Comparison, ModelSettings};
+    let mut base = RunConfig::default();
+    base.task.dataset_size = 200;
+    let none = ModelSettings {
+        attention: AttentionKind::None,
+        ..ModelSettings::default()
+    };
+    let mut comparison =
+        Comparison::new(&base, [ModelSettings::default(), none], &common::cpu()).unwrap();
+    for _ in 0..3 {
+        let [a, b] = pollster::block_on(comparison.step()).unwrap();
+        assert_eq!(a.step, b.step);
+        let [ra, rb] = comparison.runs();
+        assert_eq!(ra.last_batch(), rb.last_batch());
+        assert_ne!(a.loss, b.loss, "different models");
+    }
+    let [ea, eb] = pollster::block_on(comparison.evaluate(16)).unwrap();
+    assert_eq!((ea.examples, eb.examples), (16, 16));
+    let bad = ModelSettings {
+        layers: 5,
+        ..ModelSettings::default()
+    };
+    assert!(Comparison::new(&base, [ModelSettings::default(), bad], &common::cpu()).is_err());
 }

@@ -16,9 +16,9 @@ fn reverse_short_reaches_95_percent_exact_with_the_default_config() {
     let mut seen = Vec::new();
     while trainer.step_count() < budget {
         for _ in 0..every {
-            assert!(!pollster::block_on(trainer.step()).diverged);
+            assert!(!pollster::block_on(trainer.step()).unwrap().diverged);
         }
-        let eval = pollster::block_on(trainer.evaluate(usize::MAX));
+        let eval = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
         seen.push((eval.step, eval.exact_accuracy));
         if eval.exact_accuracy >= 0.95 {
             eprintln!("reverse 4-8: {eval:?}");
@@ -57,7 +57,7 @@ fn zh_en_translates_the_course_example() {
     config.task.kind = TaskKind::ZhEn;
     config.task.dataset_size = 600;
     let (trainer, _) = common::train(config, 300);
-    let translation = pollster::block_on(trainer.translate("我有一支笔"));
+    let translation = pollster::block_on(trainer.translate("我有一支笔")).unwrap();
     assert_eq!(translation.output_text, "i have a pen");
     assert!(translation.finished);
     let attention = translation.attention.expect("additive attention");

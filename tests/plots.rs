@@ -193,6 +193,37 @@ fn curves_draw_every_series_and_both_scales() {
 }
 
 #[test]
+fn a_comparison_overlays_both_runs_in_both_panels() {
+    let run = |label: &str, rate: f64| {
+        let mut curves = Curves::default();
+        for step in (0..=400).step_by(40) {
+            let s = f64::from(step);
+            let exact = 1.0 - (-s / rate).exp();
+            curves.push_evaluation(s, 2.5 * (-s / rate).exp() + 0.1, exact, exact);
+        }
+        ComparedRun {
+            label: label.into(),
+            curves,
+        }
+    };
+    let runs = [run("A: additive", 80.0), run("B: none", 600.0)];
+    let frame = Frame::render(|area| draw_comparison(area, &runs));
+    let half = H / 2;
+    for (color, what) in [(theme::ACCENT, "run A"), (theme::SECOND, "run B")] {
+        let in_panel = |y0: u32, y1: u32| {
+            (y0..y1)
+                .flat_map(|y| (0..W).map(move |x| (x, y)))
+                .filter(|&(x, y)| frame.pixel(x, y) == (color.0, color.1, color.2))
+                .count()
+        };
+        assert!(in_panel(0, half) > 100, "{what} in the loss panel");
+        assert!(in_panel(half, H) > 100, "{what} in the accuracy panel");
+    }
+    let only_a = Frame::render(|area| draw_comparison(area, &runs[..1]));
+    assert_eq!(only_a.count(theme::SECOND), 0, "one run, one colour");
+}
+
+#[test]
 fn scatter_marks_special_tokens_and_turns_with_the_camera() {
     let tokens = [
         "<pad>", "<bos>", "<eos>", "<unk>", "a", "b", "c", "d", "我", "笔",
@@ -235,8 +266,8 @@ fn a_real_run_gives_data_for_all_four_plots() {
     config.task.dataset_size = 200;
     let mut trainer = Trainer::new(config, &common::cpu()).unwrap();
     // Before the first step the mask plot shows the batch the first step will train on.
-    let before = pollster::block_on(trainer.plot_data(&PlotExample::Validation(0)));
-    pollster::block_on(trainer.step());
+    let before = pollster::block_on(trainer.plot_data(&PlotExample::Validation(0))).unwrap();
+    pollster::block_on(trainer.step()).unwrap();
     assert_eq!(
         before.masks,
         mask_view(
@@ -246,9 +277,9 @@ fn a_real_run_gives_data_for_all_four_plots() {
         )
     );
     for _ in 0..2 {
-        pollster::block_on(trainer.step());
+        pollster::block_on(trainer.step()).unwrap();
     }
-    let data = pollster::block_on(trainer.plot_data(&PlotExample::Validation(1)));
+    let data = pollster::block_on(trainer.plot_data(&PlotExample::Validation(1))).unwrap();
     let vocab = &trainer.data().vocabularies;
     assert_eq!(data.step, 3);
     assert_eq!(data.source_embeddings.tokens.len(), vocab.source.len());

@@ -1,21 +1,15 @@
 // The page: wires buttons to the training worker and shows what it reports. Logic lives in Rust.
 import init from '../pkg/seq2seq_playground.js';
 import { createPlots } from './plots.js';
+import {
+  configFromHash, writeHash, showConfig, clearConfigMessages, showConfigErrors, trainSettingInputs, wireControls,
+} from './controls.js';
+import { readAutosave, writeAutosave, discardAutosave, download, exportPng, ago } from './files.js';
+import { wireTryIt, showTranslation, wireOwnData, showDataReport, createComparison } from './experiments.js';
 
 const $ = (id) => document.getElementById(id);
 const WASM_URL = new URL('../pkg/seq2seq_playground_bg.wasm', import.meta.url);
-
-const DEFAULT_CONFIG = {};
-
-function configFromHash() {
-  const match = location.hash.match(/config=([^&]*)/);
-  if (!match) return { config: DEFAULT_CONFIG };
-  try {
-    return { config: JSON.parse(decodeURIComponent(match[1])) };
-  } catch (e) {
-    return { config: DEFAULT_CONFIG, error: `the config in the link is not valid JSON (${e.message}); using the defaults` };
-  }
-}
+const AUTOSAVE_EVERY_MS = 30_000;
 
 function setStatus(text, level = '') {
   const status = $('status');
@@ -27,15 +21,6 @@ function showPanic(message) {
   setStatus(`${message}\nThis is a bug; reload the page to start again.`, 'error');
   for (const id of ['start', 'pause', 'step-once', 'reset']) $(id).disabled = true;
   window.__seq2seqPanicked = message;
-}
-
-// The controls of the settings that apply between steps (data-train-setting = the field name).
-function trainSettingInputs() {
-  return [...document.querySelectorAll('[data-train-setting]')];
-}
-
-function showTrainSettings(config) {
-  for (const input of trainSettingInputs()) input.value = String(config.train[input.dataset.trainSetting]);
 }
 
 function percent(x) {
@@ -63,37 +48,75 @@ function readPlotEvery(params) {
   return fallback;
 }
 
+function taskName(config, data) {
+  if (data && data.own_data) return `your data (${data.train_pairs + data.valid_pairs} pairs)`;
+  const kind = config.task.kind;
+  return kind === 'zh-en' ? 'translate Chinese to English' : kind === 'dates' ? 'convert dates to ISO' : kind;
+}
+
+const NEW_RUN_NOTICES = {
+  rebuilt: 'model rebuilt: training restarts from step 0',
+  'own-data': 'training on your data: a new run from step 0',
+  loaded: 'run loaded: press Start to go on',
+  reset: 'reset: fresh weights, press Start',
+};
+
 async function main() {
   globalThis.__seq2seqPanic = showPanic;
-  const { config, error } = configFromHash();
+  const { config: linkConfig, error } = configFromHash({});
   const params = new URLSearchParams(location.search);
-  const backend = params.get('backend') || 'auto';
   const evalEvery = Number(params.get('eval-every')) || undefined;
   const evalExamples = Number(params.get('eval-examples')) || undefined;
   const module = await compileWasm();
   await init({ module_or_path: module });
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const history = [];
   const plots = createPlots({ onError: (message) => setStatus(message, 'error') });
-  window.__seq2seq = { history, worker, plots, plotSnapshots: 0, plotDataMs: [] };
+  const app = { history, plots, plotSnapshots: 0, plotDataMs: [], worker: null, config: null, saves: 0, lastSave: null };
+  window.__seq2seq = app;
   let running = false;
+  let step = 0;
+  const send = (message, transfer) => app.worker.postMessage(message, transfer || []);
+  const current = () => app.config;
 
   const buttons = () => {
     $('start').disabled = running;
     $('pause').disabled = !running;
     $('step-once').disabled = running;
     $('reset').disabled = false;
+    $('save').disabled = false;
   };
 
-  worker.onmessage = (event) => {
+  const showRun = (config, data) => {
+    app.config = config;
+    app.data = data;
+    $('task-name').textContent = taskName(config, data);
+    showConfig(config);
+    writeHash(config);
+  };
+
+  const rememberSave = async ({ bytes, step: savedStep, config }) => {
+    const record = { bytes, step: savedStep, task: taskName(config, app.data), savedAt: Date.now() };
+    app.lastSave = record;
+    app.saves += 1;
+    try {
+      await writeAutosave(record);
+    } catch (e) {
+      $('files-message').textContent = `could not autosave in this browser: ${e.message || e}`;
+    }
+  };
+
+  const comparison = createComparison({ send, current, onError: (m) => setStatus(m, 'error') });
+  app.comparison = comparison;
+
+  const onMessage = (event) => {
     const msg = event.data;
     switch (msg.type) {
       case 'ready':
         $('backend').textContent = msg.backend === 'webgpu' ? `WebGPU · ${msg.adapter}` : `CPU · ${msg.adapter}`;
         $('backend').dataset.backend = msg.backend;
-        $('task-name').textContent = msg.config.task.kind;
-        showTrainSettings(msg.config);
-        window.__seq2seq.config = msg.config;
+        showRun(msg.config, msg.data);
+        step = msg.step;
+        $('step').textContent = String(step);
         if (!$('status').classList.contains('warn')) setStatus('ready: press Start');
         buttons();
         break;
@@ -102,11 +125,12 @@ async function main() {
         break;
       case 'metrics': {
         const { report, evaluation, stepsPerSecond } = msg;
-        history.push({ step: report.last.step, loss: report.mean_loss, evaluation });
+        history.push({ step: report.last.step, loss: report.mean_loss, evaluation, diverged: report.last.diverged });
         if (report.steps_done > 0) plots.recordTrain(report.last.step, report.mean_loss);
         if (evaluation) plots.recordEvaluation(evaluation);
-        $('step').textContent = report.last.step;
-        $('loss').textContent = report.mean_loss.toFixed(4);
+        step = report.last.step;
+        $('step').textContent = step;
+        if (report.steps_done > 0) $('loss').textContent = report.mean_loss.toFixed(4);
         if (evaluation) {
           $('accuracy').textContent = percent(evaluation.token_accuracy);
           $('exact-accuracy').textContent = percent(evaluation.exact_accuracy);
@@ -116,23 +140,30 @@ async function main() {
       }
       case 'plot':
         plots.setData(msg.data);
-        window.__seq2seq.plotSnapshots += 1;
-        window.__seq2seq.plotDataMs.push(msg.ms);
+        app.plotSnapshots += 1;
+        app.plotDataMs.push(msg.ms);
         break;
-      case 'state':
+      case 'state': {
+        const wasRunning = running;
         running = msg.running;
         if (msg.reset) {
           history.length = 0;
           plots.clear();
           for (const id of ['loss', 'accuracy', 'exact-accuracy', 'steps-per-second']) $(id).textContent = '–';
-          $('step').textContent = '0';
-          setStatus('reset: fresh weights, press Start');
+          setStatus(NEW_RUN_NOTICES[msg.why] || NEW_RUN_NOTICES.reset, msg.why === 'rebuilt' || msg.why === 'own-data' ? 'warn' : '');
         } else if (running) {
           setStatus('training…');
         } else if (!$('status').classList.contains('warn')) {
           setStatus('paused');
         }
+        if (wasRunning && !running && step > 0) send({ type: 'save', reason: 'autosave' });
         buttons();
+        break;
+      }
+      case 'run':
+        showRun(msg.config, msg.data);
+        step = msg.step;
+        $('step').textContent = String(step);
         break;
       case 'error':
         setStatus(msg.message, 'error');
@@ -140,46 +171,141 @@ async function main() {
         buttons();
         break;
       case 'crosscheck':
-        window.__seq2seq.crosscheck = msg.result;
+        app.crosscheck = msg.result;
         break;
       case 'train-settings':
         for (const input of trainSettingInputs()) {
           if (input.dataset.trainSetting in msg.changes) $(`${input.id}-message`).textContent = msg.ok ? '' : msg.message;
         }
-        if (msg.ok) {
-          window.__seq2seq.config = msg.config;
-          showTrainSettings(msg.config);
+        if (msg.ok) showRun(msg.config, app.data);
+        break;
+      case 'rebuilt':
+        clearConfigMessages();
+        if (!msg.ok) {
+          // The run goes on unchanged: the control shows the value in use, the refusal beside it.
+          showConfig(app.config);
+          showConfigErrors(msg.errors, msg.changed);
         }
+        break;
+      case 'translation':
+        showTranslation(msg.result);
+        app.translation = msg.result;
+        break;
+      case 'data-report':
+        if (msg.report) showDataReport(msg.report);
+        if (msg.error && !msg.report) $('own-data-report').textContent = msg.error;
+        app.dataReport = msg.report;
+        break;
+      case 'saved':
+        rememberSave(msg);
+        if (msg.reason === 'download') {
+          download(new Blob([msg.bytes], { type: 'application/octet-stream' }), `seq2seq-${msg.config.task.kind}-step${msg.step}.s2s`);
+        }
+        break;
+      case 'loaded':
+        if (msg.ok) {
+          $('files-message').textContent = '';
+          $('resume-banner').hidden = true;
+        } else {
+          $('files-message').textContent = msg.message;
+        }
+        break;
+      case 'compare-metrics':
+        comparison.onMetrics(msg);
+        break;
+      case 'compare-state':
+        comparison.onState(msg);
+        if (msg.running) {
+          running = false;
+          buttons();
+          setStatus('comparing: the main run is paused');
+        } else if (/^comparing/.test($('status').textContent)) {
+          setStatus('comparison stopped: Start goes on with the main run');
+        }
+        break;
+      case 'device-lost':
+        moveToCpu(msg.message);
         break;
       case 'panic':
         showPanic(msg.message);
         break;
     }
   };
-  worker.onerror = (event) => showPanic(`the training worker failed: ${event.message || 'unknown error'}`);
 
-  $('start').onclick = () => worker.postMessage({ type: 'start' });
-  $('pause').onclick = () => worker.postMessage({ type: 'pause' });
-  $('step-once').onclick = () => worker.postMessage({ type: 'step' });
-  $('reset').onclick = () => worker.postMessage({ type: 'reset' });
-  wirePlotControls(worker, plots);
-  // Applied between steps; the Rust core validates and answers (a refusal shows beside it).
-  for (const input of trainSettingInputs()) {
-    input.addEventListener('change', () => {
-      const value = input.value === '' ? null : Number(input.value);
-      worker.postMessage({ type: 'train-settings', changes: { [input.dataset.trainSetting]: value } });
-    });
+  // Starts (or restarts) the training worker. `checkpoint`: bytes of a run to continue.
+  const startWorker = ({ config, backend, checkpoint, checkpointNotice }) => {
+    if (app.worker) app.worker.terminate();
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    app.worker = worker;
+    worker.onmessage = onMessage;
+    worker.onerror = (event) => showPanic(`the training worker failed: ${event.message || 'unknown error'}`);
+    const plotEvery = Number($('plot-every').value);
+    worker.postMessage({ type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery, checkpoint, checkpointNotice });
+  };
+
+  // The GPU went away mid-run: the same run goes on on the CPU from its last save.
+  let movedToCpu = false;
+  const moveToCpu = (why) => {
+    if (movedToCpu) return;
+    movedToCpu = true;
+    running = false;
+    const save = app.lastSave;
+    const reason = String(why).split('\n')[0];
+    const notice = save
+      ? `The GPU device was lost (${reason}). Training moved to the CPU and resumed from the last save, step ${save.step}.`
+      : `The GPU device was lost (${reason}). Training moved to the CPU with a fresh run (nothing was saved yet).`;
+    setStatus(notice, 'warn');
+    startWorker({ config: app.config, backend: 'cpu', checkpoint: save && save.bytes.slice(0), checkpointNotice: notice });
+  };
+  app.moveToCpu = moveToCpu;
+
+  $('start').onclick = () => send({ type: 'start' });
+  $('pause').onclick = () => send({ type: 'pause' });
+  $('step-once').onclick = () => send({ type: 'step' });
+  $('reset').onclick = () => send({ type: 'reset' });
+  $('save').onclick = () => send({ type: 'save', reason: 'download' });
+  $('load').addEventListener('change', async () => {
+    const file = $('load').files[0];
+    if (!file) return;
+    const bytes = await file.arrayBuffer();
+    send({ type: 'load', bytes, reason: 'file' }, [bytes]);
+    $('load').value = '';
+  });
+  for (const button of document.querySelectorAll('.export-png')) {
+    button.addEventListener('click', () => exportPng(button.dataset.canvas, step));
   }
+  setInterval(() => { if (running) send({ type: 'save', reason: 'autosave' }); }, AUTOSAVE_EVERY_MS);
+  wirePlotControls(send, plots);
+  wireControls({ send, current });
+  wireTryIt({ send });
+  wireOwnData({ send });
 
   if (error) setStatus(error, 'warn');
-  const plotEvery = readPlotEvery(params);
-  $('plot-every').value = String(plotEvery);
-  worker.postMessage({ type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery });
+  $('plot-every').value = String(readPlotEvery(params));
+  startWorker({ config: linkConfig, backend: params.get('backend') || 'auto' });
+  offerResume(send);
+}
+
+// After a reload: offer the autosaved run.
+async function offerResume(send) {
+  const saved = await readAutosave();
+  if (!saved) return;
+  $('resume-when').textContent = ago(saved.savedAt);
+  $('resume-what').textContent = `${saved.task}, step ${saved.step}`;
+  $('resume-banner').hidden = false;
+  $('resume').onclick = () => {
+    const bytes = saved.bytes.slice(0);
+    send({ type: 'load', bytes, reason: 'resume' }, [bytes]);
+  };
+  $('discard-autosave').onclick = async () => {
+    await discardAutosave();
+    $('resume-banner').hidden = true;
+  };
 }
 
 // The plots' own controls: toggles redraw at once; the example and the refresh interval go to
 // the worker, which owns the model.
-function wirePlotControls(worker, plots) {
+function wirePlotControls(send, plots) {
   const options = () => ({
     embedding_side: $('embedding-side').value,
     course_example: $('course-example').checked,
@@ -192,12 +318,12 @@ function wirePlotControls(worker, plots) {
     const every = Number($('plot-every').value);
     const ok = validPlotEvery(every);
     $('plot-every-message').textContent = ok ? '' : 'a whole number of steps from 0 (off) to 10000';
-    if (ok) worker.postMessage({ type: 'plot-every', every });
+    if (ok) send({ type: 'plot-every', every });
   });
   const sendExample = () => {
     const text = $('attention-text').value.trim();
     const index = Math.max(0, Math.floor(Number($('attention-example').value) || 0));
-    worker.postMessage({ type: 'plot-example', example: text ? { text } : { validation: index } });
+    send({ type: 'plot-example', example: text ? { text } : { validation: index } });
   };
   $('attention-example').addEventListener('change', () => { $('attention-text').value = ''; sendExample(); });
   $('attention-text').addEventListener('change', sendExample);

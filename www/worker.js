@@ -3,9 +3,17 @@
 //               {type: 'start'}, {type: 'pause'}, {type: 'step'}, {type: 'reset'},
 //               {type: 'crosscheck', steps}, {type: 'plot-every', every},
 //               {type: 'plot-example', example: {validation: n} | {text: '...'}},
-//               {type: 'train-settings', changes: {learning_rate: 0.001, ...}}
-// Messages out: {type: 'ready' | 'notice' | 'metrics' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic', ...}
-import init, { Session } from '../pkg/seq2seq_playground.js';
+//               {type: 'train-settings', changes: {learning_rate: 0.001, ...}},
+//               {type: 'steps-per-frame', steps}  (0 = auto),
+//               {type: 'rebuild', config, keepOwnData}, {type: 'translate', text},
+//               {type: 'check-data', bytes}, {type: 'own-data', bytes},
+//               {type: 'save', reason}, {type: 'load', bytes, reason},
+//               {type: 'compare-start', base, models: [a, b]}, {type: 'compare-stop'},
+//               {type: 'lose-device'} (tests: destroys the WebGPU device as a driver reset would)
+// Messages out: {type: 'ready' | 'notice' | 'metrics' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic'
+//               | 'train-settings' | 'rebuilt' | 'translation' | 'data-report' | 'saved' | 'loaded'
+//               | 'compare-metrics' | 'compare-state' | 'device-lost', ...}
+import init, { Session, checkDataset } from '../pkg/seq2seq_playground.js';
 
 const ADAPTER_TIMEOUT_MS = 5000;
 const DEVICE_TIMEOUT_MS = 30000;
@@ -22,8 +30,50 @@ let plotEvery = 20;          // steps between plot snapshots; 0 turns the plots 
 let lastPlotStep = -Infinity;
 let plotExample = { validation: 0 };
 let speed = [];  // recent {steps, ms}
+let fixedStepsPerChunk = 0;  // 0 = adapt the chunk to about TARGET_CHUNK_MS
+let backendInUse = null;
+let comparison = null;       // {session, running}
+let gpuDevice = null;        // the WebGPU device burn opened (for the device-lost watch)
+let deviceLost = false;
 
-globalThis.__seq2seqPanic = (message) => postMessage({ type: 'panic', message });
+// A panic right after the GPU device was lost is that loss surfacing, not a bug: report the
+// loss (the page moves to the CPU) instead of the panic.
+// The wasm trap that follows a panic, or a GPU call failing on a lost device, surfaces here as an
+// uncaught error: it is reported the same way (the page's Worker.onerror stays for load failures).
+const LOST_GRACE_MS = 200;  // the device's lost promise may settle just after the first failure
+globalThis.__seq2seqPanic = (message) => {
+  setTimeout(() => postMessage(deviceLost ? { type: 'device-lost', message } : { type: 'panic', message }), LOST_GRACE_MS);
+};
+const reportUncaught = (message) => {
+  setTimeout(() => postMessage(deviceLost
+    ? { type: 'device-lost', message }
+    : { type: 'panic', message: `the training worker failed: ${message}` }), LOST_GRACE_MS);
+};
+addEventListener('error', (event) => {
+  event.preventDefault();
+  reportUncaught(event.message || String(event.error));
+});
+addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  reportUncaught(String((event.reason && event.reason.message) || event.reason));
+});
+
+// Watches the WebGPU device burn asks for: if it is lost mid-run (driver reset, GPU removed),
+// training stops and the page continues on the CPU from the last save.
+if (globalThis.GPUAdapter) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    gpuDevice = device;
+    device.lost.then((info) => {
+      if (gpuDevice !== device) return;
+      deviceLost = true;
+      running = false;
+      postMessage({ type: 'device-lost', message: info.message || info.reason || 'the GPU device was lost' });
+    });
+    return device;
+  };
+}
 
 // Every call into the session goes through this queue, one at a time: an async call (a step
 // awaiting the GPU, a plot snapshot) holds the session until it resolves, and a second call
@@ -92,6 +142,19 @@ function errorText(e) {
   return String((e && e.message) || e);
 }
 
+// An error from the session: a failed read on WebGPU means the device is gone (the page moves the
+// run to the CPU); anything else is shown as it is.
+function reportError(e) {
+  const message = errorText(e);
+  if (backendInUse === 'webgpu' && /was the GPU device lost/.test(message)) {
+    deviceLost = true;
+    running = false;
+    postMessage({ type: 'device-lost', message });
+    return;
+  }
+  postMessage({ type: 'error', message });
+}
+
 function stepsPerSecond() {
   const steps = speed.reduce((a, s) => a + s.steps, 0);
   const ms = speed.reduce((a, s) => a + s.ms, 0);
@@ -120,9 +183,10 @@ async function trainChunk(steps) {
     });
     postMessage({ type: 'state', running });
   }
-  // Aim for chunks of about TARGET_CHUNK_MS so metrics arrive often.
+  // Aim for chunks of about TARGET_CHUNK_MS so metrics arrive often, unless the person fixed it.
   const perStep = ms / Math.max(1, steps);
-  stepsPerChunk = Math.max(1, Math.min(50, Math.round(TARGET_CHUNK_MS / Math.max(perStep, 0.1))));
+  stepsPerChunk = fixedStepsPerChunk
+    || Math.max(1, Math.min(50, Math.round(TARGET_CHUNK_MS / Math.max(perStep, 0.1))));
 }
 
 // Reads a snapshot of the model's insides for the plots and hands it to the page; `atStep` is
@@ -138,17 +202,64 @@ async function loop() {
   if (looping) return;
   looping = true;
   try {
-    while (running) {
+    while (running && !deviceLost) {
       await trainChunk(stepsPerChunk);
       await new Promise((r) => setTimeout(r, 0)); // let pause/step messages in
     }
   } catch (e) {
     running = false;
-    postMessage({ type: 'error', message: errorText(e) });
+    reportError(e);
     postMessage({ type: 'state', running });
   } finally {
     looping = false;
   }
+}
+
+// Stops the training loop and waits for the chunk in flight.
+async function stopLoop() {
+  running = false;
+  while (looping) await new Promise((r) => setTimeout(r, 5));
+}
+
+// After the session was replaced (rebuilt, own data, loaded): fresh counters, fresh plots.
+async function announceNewRun(extra) {
+  lastEvalStep = -Infinity;
+  lastPlotStep = -Infinity;
+  speed = [];
+  postMessage({ type: 'state', running, reset: true, ...extra });
+  postMessage({ type: 'run', config: JSON.parse(session.configJson()), data: JSON.parse(session.dataInfo()), step: session.step });
+  await sendPlotData(session.step);
+}
+
+async function compareLoop() {
+  const evalEvery = 25;
+  let lastEval = -Infinity;
+  const me = comparison;
+  try {
+    while (comparison === me && me.running) {
+      const report = JSON.parse(await serial(() => me.session.train(5)));
+      let evaluations = null;
+      if (report.step - lastEval >= evalEvery) {
+        evaluations = JSON.parse(await serial(() => me.session.evaluate(evalExamples)));
+        lastEval = report.step;
+      }
+      postMessage({ type: 'compare-metrics', report, evaluations });
+      if (report.diverged.some(Boolean)) {
+        me.running = false;
+        postMessage({ type: 'notice', level: 'warn', message: 'a compared run diverged: comparison stopped' });
+      }
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } catch (e) {
+    reportError(e);
+  }
+  postMessage({ type: 'compare-state', running: false });
+}
+
+async function stopComparison() {
+  if (!comparison) return;
+  comparison.running = false;
+  await serial(() => {});
 }
 
 onmessage = async (event) => {
@@ -159,11 +270,19 @@ onmessage = async (event) => {
         await init(msg.module ? { module_or_path: msg.module } : undefined);
         const opened = await openSession(msg.config, msg.backend);
         session = opened.session;
+        backendInUse = opened.backend;
+        if (msg.checkpoint) {
+          await serial(() => session.load(new Uint8Array(msg.checkpoint)));
+          postMessage({ type: 'notice', level: 'warn', message: msg.checkpointNotice || `resumed at step ${session.step}` });
+        }
         evalEvery = msg.evalEvery || evalEvery;
         evalExamples = msg.evalExamples || evalExamples;
         if (Number.isFinite(msg.plotEvery)) plotEvery = msg.plotEvery;
-        postMessage({ type: 'ready', backend: opened.backend, adapter: opened.adapter, config: JSON.parse(session.configJson()) });
-        await sendPlotData(0);
+        postMessage({
+          type: 'ready', backend: opened.backend, adapter: opened.adapter, config: JSON.parse(session.configJson()),
+          data: JSON.parse(session.dataInfo()), step: session.step,
+        });
+        await sendPlotData(session.step);
         break;
       }
       case 'train-settings':
@@ -174,6 +293,75 @@ onmessage = async (event) => {
           postMessage({ type: 'train-settings', ok: false, changes: msg.changes, message: errorText(e) });
         }
         break;
+      case 'steps-per-frame':
+        fixedStepsPerChunk = Math.max(0, Math.min(200, Math.floor(msg.steps)));
+        if (fixedStepsPerChunk) stepsPerChunk = fixedStepsPerChunk;
+        break;
+      case 'rebuild':
+        try {
+          await stopLoop();
+          await serial(() => session.rebuild(JSON.stringify(msg.config), Boolean(msg.keepOwnData)));
+          postMessage({ type: 'rebuilt', ok: true, changed: msg.changed });
+          await announceNewRun({ why: 'rebuilt' });
+        } catch (e) {
+          postMessage({ type: 'rebuilt', ok: false, changed: msg.changed, errors: isConfigError(e) ? JSON.parse(e) : [{ field: msg.changed, value: '', reason: errorText(e) }] });
+        }
+        break;
+      case 'translate': {
+        const result = JSON.parse(await serial(() => session.translate(msg.text)));
+        postMessage({ type: 'translation', text: msg.text, result });
+        plotExample = { text: msg.text };
+        if (!looping) await sendPlotData();
+        else lastPlotStep = -Infinity;
+        break;
+      }
+      case 'check-data':
+        postMessage({ type: 'data-report', report: JSON.parse(checkDataset(new Uint8Array(msg.bytes))) });
+        break;
+      case 'own-data':
+        await stopLoop();
+        try {
+          await serial(() => session.useOwnData(new Uint8Array(msg.bytes)));
+          await announceNewRun({ why: 'own-data' });
+        } catch (e) {
+          postMessage({ type: 'data-report', report: typeof e === 'string' && e.startsWith('{') ? JSON.parse(e) : null, error: errorText(e) });
+        }
+        break;
+      case 'save': {
+        const bytes = await serial(() => session.save());
+        postMessage({ type: 'saved', reason: msg.reason, bytes: bytes.buffer, step: session.step, config: JSON.parse(session.configJson()) }, [bytes.buffer]);
+        break;
+      }
+      case 'load':
+        await stopLoop();
+        try {
+          await serial(() => session.load(new Uint8Array(msg.bytes)));
+          postMessage({ type: 'loaded', ok: true, reason: msg.reason, step: session.step });
+          await announceNewRun({ why: 'loaded' });
+        } catch (e) {
+          postMessage({ type: 'loaded', ok: false, reason: msg.reason, message: errorText(e) });
+        }
+        break;
+      case 'compare-start': {
+        await stopLoop();
+        postMessage({ type: 'state', running });
+        await stopComparison();
+        try {
+          const created = await serial(() => session.compare(JSON.stringify(msg.base), JSON.stringify(msg.models[0]), JSON.stringify(msg.models[1])));
+          comparison = { session: created, running: true };
+          postMessage({ type: 'compare-state', running: true });
+          compareLoop();
+        } catch (e) {
+          postMessage({ type: 'compare-state', running: false, error: errorText(e) });
+        }
+        break;
+      }
+      case 'compare-stop':
+        await stopComparison();
+        break;
+      case 'lose-device':
+        if (gpuDevice) gpuDevice.destroy();
+        break;
       case 'plot-every':
         plotEvery = Math.max(0, Math.floor(msg.every));
         break;
@@ -183,6 +371,7 @@ onmessage = async (event) => {
         else lastPlotStep = -Infinity;
         break;
       case 'start':
+        await stopComparison();
         running = true;
         postMessage({ type: 'state', running });
         loop();
@@ -198,17 +387,12 @@ onmessage = async (event) => {
         postMessage({ type: 'crosscheck', result: JSON.parse(await serial(() => session.crosscheck(msg.steps || 2))) });
         break;
       case 'reset':
-        running = false;
-        while (looping) await new Promise((r) => setTimeout(r, 5));
+        await stopLoop();
         await serial(() => session.reset());
-        lastEvalStep = -Infinity;
-        lastPlotStep = -Infinity;
-        speed = [];
-        postMessage({ type: 'state', running, reset: true });
-        await sendPlotData(0);
+        await announceNewRun({ why: 'reset' });
         break;
     }
   } catch (e) {
-    postMessage({ type: 'error', message: errorText(e) });
+    reportError(e);
   }
 };

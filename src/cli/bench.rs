@@ -22,13 +22,13 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     let mut trainer =
         Trainer::new(config.clone(), &Device::flex()).map_err(|e| format!("{e:?}"))?;
     for _ in 0..args.warmup {
-        pollster::block_on(trainer.step());
+        pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
     }
     let start = Instant::now();
     let mut tokens = 0usize;
     let mut last_loss = f32::NAN;
     for _ in 0..args.steps.max(1) {
-        let metrics = pollster::block_on(trainer.step());
+        let metrics = pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
         tokens += metrics.target_tokens;
         last_loss = metrics.loss;
     }

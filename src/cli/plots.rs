@@ -12,9 +12,10 @@ pub const PLOT_SIZE: (u32, u32) = (460, 360);
 /// Reads the run's insides into `plots` and writes the four PNGs into `dir`.
 pub fn write_plots(dir: &Path, trainer: &Trainer, plots: &mut Plots) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    plots.set_data(pollster::block_on(
-        trainer.plot_data(&PlotExample::default()),
-    ));
+    plots.set_data(
+        pollster::block_on(trainer.plot_data(&PlotExample::default()))
+            .map_err(|e| e.to_string())?,
+    );
     let (width, height) = PLOT_SIZE;
     for name in PLOT_NAMES {
         let path = dir.join(format!("{name}.png"));

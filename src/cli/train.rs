@@ -39,7 +39,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let mut plots = Plots::default();
     let mut diverged = 0usize;
     while trainer.step_count() < args.steps {
-        let metrics = pollster::block_on(trainer.step());
+        let metrics = pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
         if metrics.diverged {
             diverged += 1;
             if diverged == 3 {
@@ -59,7 +59,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         bar.set_position(metrics.step as u64);
         bar.set_message(format!("loss {:.3}", metrics.loss));
         if metrics.step % args.eval_every.max(1) == 0 {
-            let eval = pollster::block_on(trainer.evaluate(usize::MAX));
+            let eval =
+                pollster::block_on(trainer.evaluate(usize::MAX)).map_err(|e| e.to_string())?;
             let line = format!(
                 "step {:>6}  epoch {:>3}  train loss {:.4}  valid loss {:.4}  token acc {:5.1}%  exact {:5.1}%",
                 metrics.step,
@@ -82,7 +83,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         }
     }
     bar.finish();
-    let eval = pollster::block_on(trainer.evaluate(usize::MAX));
+    let eval = pollster::block_on(trainer.evaluate(usize::MAX)).map_err(|e| e.to_string())?;
     println!(
         "final: valid loss {:.4}, token accuracy {:.1}%, exact-sequence accuracy {:.1}%",
         eval.loss,

@@ -20,7 +20,8 @@ pub fn run(args: TranslateArgs) -> Result<(), String> {
     if args.input.trim().is_empty() {
         return Err("the input is empty".into());
     }
-    let translation = pollster::block_on(trainer.translate(&args.input));
+    let translation =
+        pollster::block_on(trainer.translate(&args.input)).map_err(|e| e.to_string())?;
     if !translation.unknown_tokens.is_empty() {
         println!(
             "note: not in the vocabulary, read as <unk>: {}",

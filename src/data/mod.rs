@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod dataset;
+pub mod own_dataset;
 pub mod tasks;
 pub mod tokenize;
 pub mod user_dataset;
@@ -12,6 +13,7 @@ pub mod vocab;
 
 pub use batch::{Batch, Batcher};
 pub use dataset::{EncodedPair, TaskData};
+pub use own_dataset::{DatasetReport, OwnDataset};
 pub use tasks::{TaskConfig, TaskKind};
 pub use tokenize::Tokenizer;
 pub use user_dataset::{DatasetError, DatasetLimits, parse_user_dataset};

@@ -81,6 +81,22 @@ pub enum DatasetError {
     NoPairs,
 }
 
+impl DatasetError {
+    /// The line the problem is on; `None` for a problem with the whole input.
+    pub fn line(&self) -> Option<usize> {
+        match *self {
+            Self::MissingTab { line }
+            | Self::ExtraTab { line }
+            | Self::EmptySource { line }
+            | Self::EmptyTarget { line }
+            | Self::LineTooLong { line, .. }
+            | Self::NotUtf8 { line }
+            | Self::TooManyPairs { line, .. } => Some(line),
+            Self::NoPairs => None,
+        }
+    }
+}
+
 /// What the parser made of the input: the good pairs and one error per bad line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ParsedDataset {

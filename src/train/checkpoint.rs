@@ -1,9 +1,13 @@
 //! Checkpoints: the run's config, vocabularies and step, and the weights (burn's burnpack
 //! record), in one self-describing file.
 
+use super::seeded_init::init_seeded;
+use super::tensors::DeviceError;
+use super::weights::copy_weights;
 use super::{RunConfig, Trainer};
-use crate::data::TaskData;
 use crate::data::dataset::Vocabularies;
+use crate::data::{OwnDataset, TaskData};
+use crate::model::Seq2Seq;
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::ModuleRecord;
@@ -26,6 +30,9 @@ pub enum CheckpointError {
     /// The data regenerated from the config does not match the saved vocabularies.
     #[error("the checkpoint's vocabularies do not match its task's data")]
     VocabularyMismatch,
+    /// The weights could not be read from, or written to, the device.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
     /// The weights do not fit the model the config describes.
     #[error("the checkpoint's weights do not fit its model: {0}")]
     Weights(String),
@@ -36,6 +43,8 @@ struct Header {
     config: RunConfig,
     vocabularies: Vocabularies,
     step: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    own_data: Option<OwnDataset>,
 }
 
 /// A saved run.
@@ -47,6 +56,8 @@ pub struct Checkpoint {
     pub vocabularies: Vocabularies,
     /// Steps trained.
     pub step: usize,
+    /// The person's own dataset, when the run is not on a built-in task.
+    pub own_data: Option<OwnDataset>,
     /// burnpack bytes of the model's weights.
     pub weights: Vec<u8>,
 }
@@ -58,6 +69,7 @@ impl Checkpoint {
             config: self.config.clone(),
             vocabularies: self.vocabularies.clone(),
             step: self.step,
+            own_data: self.own_data.clone(),
         })
         .expect("a header always serialises");
         let mut bytes = Vec::with_capacity(12 + header.len() + self.weights.len());
@@ -91,17 +103,34 @@ impl Checkpoint {
             config: header.config,
             vocabularies: header.vocabularies,
             step: header.step,
+            own_data: header.own_data,
             weights: weights.to_vec(),
         })
     }
 }
 
 impl Trainer {
-    /// Saves the run (reads the weights back synchronously: native only).
+    /// Saves the run (reads the weights back synchronously: native only; the page uses
+    /// [`checkpoint_async`](Self::checkpoint_async)).
     pub fn checkpoint(&self) -> Checkpoint {
-        let weights = self
-            .model()
-            .valid()
+        self.checkpoint_of(self.model().valid())
+    }
+
+    /// Saves the run with asynchronous reads only (fit for WebGPU in a page): the weights are
+    /// copied onto a CPU model first. Gives the same bytes as [`checkpoint`](Self::checkpoint).
+    pub async fn checkpoint_async(&self) -> Result<Checkpoint, DeviceError> {
+        let vocab = &self.data().vocabularies;
+        let config = self
+            .config()
+            .model
+            .seq2seq(vocab.source.len(), vocab.target.len());
+        let shell = init_seeded(&config, &Device::flex(), 0);
+        let model = copy_weights(self.model(), shell).await?;
+        Ok(self.checkpoint_of(model))
+    }
+
+    fn checkpoint_of(&self, model: Seq2Seq) -> Checkpoint {
+        let weights = model
             .into_record()
             .into_bytes()
             .expect("weights always serialise");
@@ -109,21 +138,29 @@ impl Trainer {
             config: self.config().clone(),
             vocabularies: self.data().vocabularies.clone(),
             step: self.step_count(),
+            own_data: self.own_data().cloned(),
             weights: weights.to_vec(),
         }
     }
 
-    /// Restores a saved run of a built-in task on `device`: the data is regenerated from the
-    /// config (it is deterministic) and must give the saved vocabularies.
+    /// Restores a saved run on `device`: the data is regenerated from the config (built-in
+    /// tasks are deterministic) or rebuilt from the saved own dataset, and must give the saved
+    /// vocabularies. The weights are loaded without any read from the device.
     pub fn from_checkpoint(
         checkpoint: &Checkpoint,
         device: &Device,
     ) -> Result<Self, CheckpointError> {
-        let data = TaskData::from_task(&checkpoint.config.task);
-        if data.vocabularies != checkpoint.vocabularies {
+        let config = checkpoint.config.clone();
+        let mut trainer = match &checkpoint.own_data {
+            Some(own) => Trainer::with_own_data(config, own.clone(), device)
+                .map_err(|e| CheckpointError::Damaged(format!("config: {e:?}")))?,
+            None => {
+                Trainer::with_data(config, TaskData::from_task(&checkpoint.config.task), device)
+            }
+        };
+        if trainer.data().vocabularies != checkpoint.vocabularies {
             return Err(CheckpointError::VocabularyMismatch);
         }
-        let mut trainer = Trainer::with_data(checkpoint.config.clone(), data, device);
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(checkpoint.weights.clone()))
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         let model = trainer
@@ -132,6 +169,18 @@ impl Trainer {
             .try_load_record(record)
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         trainer.set_model(model, checkpoint.step);
+        Ok(trainer)
+    }
+
+    /// Restores a saved run on `device` through the CPU, with asynchronous reads only (fit for
+    /// WebGPU in a page): the weights are loaded on the CPU, then copied over.
+    pub async fn from_checkpoint_async(
+        checkpoint: &Checkpoint,
+        device: &Device,
+    ) -> Result<Self, CheckpointError> {
+        let on_cpu = Self::from_checkpoint(checkpoint, &Device::flex())?;
+        let mut trainer = on_cpu.fresh_on(device);
+        trainer.load_weights_from(&on_cpu).await?;
         Ok(trainer)
     }
 }

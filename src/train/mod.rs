@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod clipping;
+pub mod compare;
 pub mod config;
 pub mod loss;
 pub mod metrics;
@@ -15,9 +16,11 @@ pub mod weights;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use clipping::clip_by_global_norm;
+pub use compare::Comparison;
 pub use config::{ConfigError, ModelSettings, RunConfig, TrainSettings};
 pub use loss::masked_cross_entropy;
 pub use metrics::{Evaluation, StepMetrics};
 pub use plot_data::PlotExample;
+pub use tensors::DeviceError;
 pub use trainer::Trainer;
 pub use translate::Translation;

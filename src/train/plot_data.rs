@@ -2,7 +2,7 @@
 //! with its masks, and one decoded example with its attention, as plain [`PlotData`].
 
 use super::Trainer;
-use super::tensors::read_floats;
+use super::tensors::{DeviceError, read_floats};
 use super::translate::Translation;
 use crate::data::Batch;
 use crate::data::dataset::Vocabularies;
@@ -33,14 +33,14 @@ impl Default for PlotExample {
 impl Trainer {
     /// Reads the model's insides for the plots (one device round trip for the embeddings, one
     /// decode for the attention).
-    pub async fn plot_data(&self, example: &PlotExample) -> PlotData {
+    pub async fn plot_data(&self, example: &PlotExample) -> Result<PlotData, DeviceError> {
         let model = self.model().valid();
         let vocab = &self.data().vocabularies;
         let mut weights = read_floats(vec![
             model.encoder.embedding.weight.val(),
             model.decoder.embedding.weight.val(),
         ])
-        .await;
+        .await?;
         let target_weights = weights.pop().expect("two tensors were read");
         let source_weights = weights.pop().expect("two tensors were read");
         let embedding_size = self.config().model.embedding_size;
@@ -57,9 +57,13 @@ impl Trainer {
         let attention = if text.trim().is_empty() {
             None
         } else {
-            Some(attention_view(self.translate(&text).await, &text, expected))
+            Some(attention_view(
+                self.translate(&text).await?,
+                &text,
+                expected,
+            ))
         };
-        PlotData {
+        Ok(PlotData {
             step: self.step_count(),
             source_embeddings: embedding_table(&vocab.source, source_weights, embedding_size),
             target_embeddings: embedding_table(&vocab.target, target_weights, embedding_size),
@@ -68,7 +72,7 @@ impl Trainer {
                 None => mask_view(&self.next_batch(), vocab, MASK_ROWS),
             },
             attention,
-        }
+        })
     }
 }
 

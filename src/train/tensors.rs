@@ -44,27 +44,42 @@ impl BatchTensors {
     }
 }
 
+/// A read from the device failed: the GPU device was lost (driver reset, GPU removed) or the
+/// backend refused. The run cannot go on on that device; its last saved state can, elsewhere.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("reading back from the device failed (was the GPU device lost?): {0}")]
+pub struct DeviceError(pub String);
+
+impl DeviceError {
+    /// Wraps any displayable backend error.
+    pub fn from_display(error: impl std::fmt::Display) -> Self {
+        Self(error.to_string())
+    }
+}
+
 /// Reads float tensors back in one transaction (one round trip on a GPU).
-pub async fn read_floats<const D: usize>(tensors: Vec<Tensor<D>>) -> Vec<Vec<f32>> {
+pub async fn read_floats<const D: usize>(
+    tensors: Vec<Tensor<D>>,
+) -> Result<Vec<Vec<f32>>, DeviceError> {
     let transaction = tensors
         .into_iter()
         .fold(Transaction::default(), Transaction::register);
-    transaction
+    Ok(transaction
         .execute_async()
         .await
-        .expect("reading tensors back from the device")
+        .map_err(DeviceError::from_display)?
         .iter()
         .map(|data| data.iter::<f32>().collect())
-        .collect()
+        .collect())
 }
 
 /// Reads an int tensor back as ids.
-pub async fn read_ids<const D: usize>(tensor: Tensor<D, Int>) -> Vec<usize> {
-    tensor
+pub async fn read_ids<const D: usize>(tensor: Tensor<D, Int>) -> Result<Vec<usize>, DeviceError> {
+    Ok(tensor
         .into_data_async()
         .await
-        .expect("reading ids back from the device")
+        .map_err(DeviceError::from_display)?
         .iter::<i64>()
         .map(|v| v.max(0) as usize)
-        .collect()
+        .collect())
 }

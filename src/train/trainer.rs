@@ -6,9 +6,9 @@ use super::clipping::clip_by_global_norm;
 use super::loss::masked_cross_entropy;
 use super::metrics::{Evaluation, SequenceScore, StepMetrics};
 use super::seeded_init::init_seeded;
-use super::tensors::{BatchTensors, read_floats, read_ids};
+use super::tensors::{BatchTensors, DeviceError, read_floats, read_ids};
 use super::{ConfigError, RunConfig, TrainSettings};
-use crate::data::{Batch, Batcher, EncodedPair, TaskData};
+use crate::data::{Batch, Batcher, EncodedPair, OwnDataset, TaskData};
 use crate::model::Seq2Seq;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -32,6 +32,7 @@ pub struct Trainer {
     step: usize,
     last_batch: Option<Batch>,
     last_good: Option<Snapshot>,
+    own_data: Option<OwnDataset>,
 }
 
 /// Weights and optimiser state whose loss was measured sane, with their step count.
@@ -53,7 +54,32 @@ impl Trainer {
         Ok(Self::with_data(config, data, device))
     }
 
-    /// A fresh run on given data (a person's own dataset, say). `config` must be valid.
+    /// A fresh run on a person's own dataset; `config.task` only gives the validation share.
+    pub fn with_own_data(
+        config: RunConfig,
+        dataset: OwnDataset,
+        device: &Device,
+    ) -> Result<Self, Vec<ConfigError>> {
+        config.validate()?;
+        let data = dataset.task_data(config.task.valid_fraction);
+        let mut trainer = Self::with_data(config, data, device);
+        trainer.own_data = Some(dataset);
+        Ok(trainer)
+    }
+
+    /// A fresh run (new weights from the seed, step 0) of the same config and data on `device`.
+    pub fn fresh_on(&self, device: &Device) -> Self {
+        let mut trainer = Self::with_data(self.config.clone(), self.data.clone(), device);
+        trainer.own_data = self.own_data.clone();
+        trainer
+    }
+
+    /// The person's own dataset this run trains on, if it is not a built-in task.
+    pub fn own_data(&self) -> Option<&OwnDataset> {
+        self.own_data.as_ref()
+    }
+
+    /// A fresh run on given data. `config` must be valid.
     pub fn with_data(config: RunConfig, data: TaskData, device: &Device) -> Self {
         let device = device.clone().autodiff();
         let vocab = &data.vocabularies;
@@ -73,6 +99,7 @@ impl Trainer {
             step: 0,
             last_batch: None,
             last_good: None,
+            own_data: None,
         }
     }
 
@@ -199,15 +226,23 @@ impl Trainer {
     /// A step's loss measures the weights it started from. When it comes back divergent (see
     /// [`is_divergent`](Self::is_divergent)) those weights are bad already, so the run goes back
     /// to the last weights (and optimiser state) whose loss was sane, and the metrics say
-    /// `diverged` with the step count restored.
-    pub async fn step(&mut self) -> StepMetrics {
+    /// `diverged` with the step count restored. A failed read (a lost GPU device) is an error,
+    /// and the run stays as it was before the step.
+    pub async fn step(&mut self) -> Result<StepMetrics, DeviceError> {
         let before = Snapshot {
             model: self.model.clone(),
             optimizer: self.optimizer.clone(),
             step: self.step,
         };
         let (metrics, teacher_forced, target_tokens) = self.step_unread();
-        let values = read_floats(vec![metrics]).await.remove(0);
+        let values = match read_floats(vec![metrics]).await {
+            Ok(mut values) => values.remove(0),
+            Err(error) => {
+                (self.model, self.optimizer, self.step) =
+                    (before.model, before.optimizer, before.step);
+                return Err(error);
+            }
+        };
         let (loss, grad_norm) = (values[0], values[1]);
         let diverged = self.is_divergent(loss) || !grad_norm.is_finite();
         if diverged {
@@ -216,7 +251,7 @@ impl Trainer {
         } else {
             self.last_good = Some(before);
         }
-        StepMetrics {
+        Ok(StepMetrics {
             step: self.step,
             epoch: self.batcher.epoch(),
             loss,
@@ -224,18 +259,18 @@ impl Trainer {
             teacher_forced,
             target_tokens,
             diverged,
-        }
+        })
     }
 
     /// Scores the model on (up to `limit`) validation examples: teacher-forced loss, and greedy
     /// decoding's token and exact-sequence accuracy.
-    pub async fn evaluate(&self, limit: usize) -> Evaluation {
+    pub async fn evaluate(&self, limit: usize) -> Result<Evaluation, DeviceError> {
         let examples = &self.data.valid[..self.data.valid.len().min(limit)];
         self.evaluate_on(examples).await
     }
 
     /// Scores the model on the given examples.
-    pub async fn evaluate_on(&self, examples: &[EncodedPair]) -> Evaluation {
+    pub async fn evaluate_on(&self, examples: &[EncodedPair]) -> Result<Evaluation, DeviceError> {
         let model = self.model.valid();
         let device = self.device.clone().inner();
         let mut score = SequenceScore::default();
@@ -252,8 +287,8 @@ impl Trainer {
             let loss =
                 masked_cross_entropy(output.logits, tensors.target_output, tensors.loss_mask);
             let greedy = model.greedy(tensors.source, tensors.source_mask, batch.target_len);
-            let loss = read_floats(vec![loss]).await[0][0];
-            let tokens = read_ids(greedy.tokens).await;
+            let loss = read_floats(vec![loss]).await?[0][0];
+            let tokens = read_ids(greedy.tokens).await?;
             let tokens_in_batch = batch.loss_tokens();
             loss_sum += f64::from(loss) * tokens_in_batch as f64;
             loss_weight += tokens_in_batch;
@@ -262,13 +297,13 @@ impl Trainer {
                 score.add(predicted, &pair.target);
             }
         }
-        Evaluation {
+        Ok(Evaluation {
             step: self.step,
             loss: (loss_sum / loss_weight.max(1) as f64) as f32,
             token_accuracy: score.token_accuracy(),
             exact_accuracy: score.exact_accuracy(),
             examples: score.sequences,
-        }
+        })
     }
 
     /// The non-autodiff device the model's inference runs on.

@@ -1,7 +1,7 @@
 //! Translating one input with greedy decoding, with the attention matrix to show for it.
 
 use super::Trainer;
-use super::tensors::{read_floats, read_ids};
+use super::tensors::{DeviceError, read_floats, read_ids};
 use crate::data::EncodedPair;
 use crate::data::batch::Batch;
 use crate::data::vocab::EOS;
@@ -32,7 +32,7 @@ pub struct Translation {
 
 impl Trainer {
     /// Greedily decodes `text`.
-    pub async fn translate(&self, text: &str) -> Translation {
+    pub async fn translate(&self, text: &str) -> Result<Translation, DeviceError> {
         let vocab = &self.data().vocabularies;
         let (source_tokens, source) = vocab.encode_source(text);
         let unknown_tokens = source_tokens
@@ -55,12 +55,12 @@ impl Trainer {
             .model()
             .valid()
             .greedy(tensors.source, tensors.source_mask, steps);
-        let ids = read_ids(greedy.tokens).await;
+        let ids = read_ids(greedy.tokens).await?;
         let end = ids.iter().position(|&id| id == EOS);
         let shown_steps = end.map_or(steps, |e| e + 1);
         let attention = match greedy.output.attention {
             Some(weights) => {
-                let flat = read_floats(vec![weights]).await.remove(0);
+                let flat = read_floats(vec![weights]).await?.remove(0);
                 let width = batch.source_len;
                 Some(
                     flat.chunks(width)
@@ -72,13 +72,13 @@ impl Trainer {
             None => None,
         };
         let output_tokens = vocab.target.decode(&ids);
-        Translation {
+        Ok(Translation {
             output_text: vocab.target_tokenizer.join(&output_tokens),
             source_tokens,
             unknown_tokens,
             output_tokens,
             finished: end.is_some(),
             attention,
-        }
+        })
     }
 }

@@ -8,8 +8,10 @@
 //! - [`padding_mask`]: the current batch with its padding and its three masks.
 //! - [`attention`]: the attention weights of one decoded example as a heatmap.
 //! - [`curves`]: train loss, validation loss and accuracy against step.
+//! - [`comparison`]: two runs' validation curves overlaid.
 
 pub mod attention;
+pub mod comparison;
 pub mod curves;
 pub mod embedding_3d;
 pub mod padding_mask;
@@ -20,6 +22,7 @@ pub mod png;
 pub mod theme;
 
 pub use attention::{AttentionView, draw_attention};
+pub use comparison::{ComparedRun, draw_comparison};
 pub use curves::{Curves, LossScale, draw_curves};
 pub use embedding_3d::{Camera, EmbeddingTable, Scatter3d, ScatterPoint, draw_scatter_3d};
 pub use padding_mask::{CellKind, MaskView, TokenGrid, draw_padding_mask};

@@ -2,14 +2,16 @@
 //! creates a [`Session`] from a JSON config, steps it, and posts metrics and plot snapshots to
 //! the page, whose [`PlotBoard`] draws them onto its canvases.
 
+mod compare;
 mod device;
 mod panic;
 mod plots;
 mod session;
 
+pub use compare::CompareSession;
 pub use device::Backend;
-pub use plots::PlotBoard;
-pub use session::Session;
+pub use plots::{ComparisonBoard, PlotBoard};
+pub use session::{Session, check_dataset};
 
 use wasm_bindgen::prelude::*;
 

@@ -1,7 +1,7 @@
 //! The page's plots: [`PlotBoard`] lives on the main thread (canvases belong to the document),
 //! takes the snapshots the training worker sends, and draws them with plotters-canvas.
 
-use crate::viz::{PlotData, PlotOptions, Plots};
+use crate::viz::{ComparedRun, PlotData, PlotOptions, Plots, draw_comparison};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
@@ -78,5 +78,42 @@ impl PlotBoard {
         self.plots
             .draw(which, &backend.into_drawing_area())
             .map_err(js_error)
+    }
+}
+
+/// The comparison's overlaid curves (two runs), drawn on the main thread.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct ComparisonBoard {
+    runs: [ComparedRun; 2],
+}
+
+#[wasm_bindgen]
+impl ComparisonBoard {
+    /// An empty board for runs named `label_a` and `label_b`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(label_a: String, label_b: String) -> ComparisonBoard {
+        let run = |label| ComparedRun {
+            label,
+            ..ComparedRun::default()
+        };
+        ComparisonBoard {
+            runs: [run(label_a), run(label_b)],
+        }
+    }
+
+    /// Records a validation result of run `run` (0 or 1) at `step`.
+    #[wasm_bindgen(js_name = recordEvaluation)]
+    pub fn record_evaluation(&mut self, run: usize, step: f64, loss: f64, token: f64, exact: f64) {
+        if let Some(run) = self.runs.get_mut(run) {
+            run.curves.push_evaluation(step, loss, token, exact);
+        }
+    }
+
+    /// Draws both runs onto `canvas`.
+    pub fn draw(&self, canvas: HtmlCanvasElement) -> Result<(), JsValue> {
+        let backend = CanvasBackend::with_canvas_object(canvas)
+            .ok_or_else(|| js_error("the canvas has no 2D context"))?;
+        draw_comparison(&backend.into_drawing_area(), &self.runs).map_err(js_error)
     }
 }

@@ -1,8 +1,13 @@
 //! A training session for the page: a [`Trainer`] behind `Rc<RefCell<_>>` so its async methods
 //! can hand the browser a `Promise` while they await GPU reads.
 
+use super::compare::CompareSession;
 use super::device::{self, Backend};
-use crate::train::{PlotExample, RunConfig, StepMetrics, Trainer};
+use crate::data::{DatasetLimits, OwnDataset};
+use crate::train::{
+    Checkpoint, Comparison, DeviceError, ModelSettings, PlotExample, RunConfig, StepMetrics,
+    Trainer,
+};
 use burn::tensor::Device;
 use js_sys::Promise;
 use serde::Serialize;
@@ -13,6 +18,11 @@ use wasm_bindgen_futures::future_to_promise;
 
 fn to_js<T: Serialize>(value: &T) -> JsValue {
     JsValue::from_str(&serde_json::to_string(value).expect("plain data serialises"))
+}
+
+/// A failed device read as the page sees it (the worker moves the run to the CPU on it).
+pub(super) fn device_error(error: DeviceError) -> JsValue {
+    JsValue::from_str(&error.to_string())
 }
 
 fn busy() -> JsValue {
@@ -101,7 +111,7 @@ impl Session {
             let (mut sum, mut count) = (0.0f32, 0usize);
             let mut last = None;
             for _ in 0..steps.max(1) {
-                let metrics = trainer.step().await;
+                let metrics = trainer.step().await.map_err(device_error)?;
                 let diverged = metrics.diverged;
                 if !diverged {
                     sum += metrics.loss;
@@ -131,7 +141,12 @@ impl Session {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
-            Ok(to_js(&trainer.evaluate(limit as usize).await))
+            Ok(to_js(
+                &trainer
+                    .evaluate(limit as usize)
+                    .await
+                    .map_err(device_error)?,
+            ))
         })
     }
 
@@ -145,7 +160,9 @@ impl Session {
             let example: PlotExample = serde_json::from_str(&example_json)
                 .map_err(|e| JsValue::from_str(&format!("bad plot example: {e}")))?;
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
-            Ok(to_js(&trainer.plot_data(&example).await))
+            Ok(to_js(
+                &trainer.plot_data(&example).await.map_err(device_error)?,
+            ))
         })
     }
 
@@ -154,7 +171,9 @@ impl Session {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
-            Ok(to_js(&trainer.translate(&text).await))
+            Ok(to_js(
+                &trainer.translate(&text).await.map_err(device_error)?,
+            ))
         })
     }
 
@@ -171,11 +190,11 @@ impl Session {
             let mut cpu =
                 Trainer::new(config.clone(), &Device::flex()).map_err(|errors| to_js(&errors))?;
             let mut other = Trainer::new(config, &device).map_err(|errors| to_js(&errors))?;
-            other.load_weights_from(&cpu).await;
+            other.load_weights_from(&cpu).await.map_err(device_error)?;
             let mut rows = Vec::new();
             for _ in 0..steps.max(1) {
-                let a = cpu.step().await;
-                let b = other.step().await;
+                let a = cpu.step().await.map_err(device_error)?;
+                let b = other.step().await.map_err(device_error)?;
                 rows.push(serde_json::json!({
                     "cpu_loss": a.loss, "device_loss": b.loss,
                     "cpu_grad_norm": a.grad_norm, "device_grad_norm": b.grad_norm,
@@ -185,11 +204,126 @@ impl Session {
         })
     }
 
-    /// Starts the run again from fresh weights with the same config and device.
+    /// Starts the run again from fresh weights with the same config, data and device.
     pub fn reset(&self) -> Result<(), JsValue> {
         let mut trainer = self.trainer.try_borrow_mut().map_err(|_| busy())?;
-        let config = trainer.config().clone();
-        *trainer = Trainer::new(config, &self.device).map_err(|errors| to_js(&errors))?;
+        *trainer = trainer.fresh_on(&self.device);
         Ok(())
     }
+
+    /// Starts a new run from a JSON [`RunConfig`] (a rebuilt model: new task, sizes, cell,
+    /// attention, ...) on the same device. With `keep_own_data` the person's own dataset stays
+    /// the data. Refused with a JSON list of `{field, value, reason}`; the run goes on unchanged.
+    pub fn rebuild(&self, config_json: &str, keep_own_data: bool) -> Result<(), JsValue> {
+        let config = RunConfig::from_json(config_json).map_err(|errors| to_js(&errors))?;
+        let mut trainer = self.trainer.try_borrow_mut().map_err(|_| busy())?;
+        let own = keep_own_data.then(|| trainer.own_data().cloned()).flatten();
+        *trainer = match own {
+            Some(own) => Trainer::with_own_data(config, own, &self.device),
+            None => Trainer::new(config, &self.device),
+        }
+        .map_err(|errors| to_js(&errors))?;
+        Ok(())
+    }
+
+    /// What the run trains on, as JSON `{own_data, train_pairs, valid_pairs, source_vocab,
+    /// target_vocab}`.
+    #[wasm_bindgen(js_name = dataInfo)]
+    pub fn data_info(&self) -> Result<String, JsValue> {
+        let trainer = self.trainer.try_borrow().map_err(|_| busy())?;
+        let data = trainer.data();
+        Ok(serde_json::json!({
+            "own_data": trainer.own_data().is_some(),
+            "train_pairs": data.train.len(),
+            "valid_pairs": data.valid.len(),
+            "source_vocab": data.vocabularies.source.len(),
+            "target_vocab": data.vocabularies.target.len(),
+        })
+        .to_string())
+    }
+
+    /// Starts a new run on the person's own `source<TAB>target` text with the current config.
+    /// Resolves nothing; rejects with the JSON [`DatasetReport`](crate::data::DatasetReport)
+    /// when too few lines are good (check first with [`check_dataset`]).
+    #[wasm_bindgen(js_name = useOwnData)]
+    pub fn use_own_data(&self, text: &[u8]) -> Result<(), JsValue> {
+        let (dataset, report) = OwnDataset::check(text, DatasetLimits::default());
+        let dataset = dataset.ok_or_else(|| to_js(&report))?;
+        let mut trainer = self.trainer.try_borrow_mut().map_err(|_| busy())?;
+        let config = trainer.config().clone();
+        *trainer = Trainer::with_own_data(config, dataset, &self.device).map_err(|e| to_js(&e))?;
+        Ok(())
+    }
+
+    /// Saves the run (config, vocabularies, own data, step and weights) as one file's bytes,
+    /// with asynchronous reads only. Resolves to a `Uint8Array`.
+    pub fn save(&self) -> Promise {
+        let trainer = self.trainer.clone();
+        future_to_promise(async move {
+            let trainer = trainer.try_borrow().map_err(|_| busy())?;
+            let bytes = trainer
+                .checkpoint_async()
+                .await
+                .map_err(device_error)?
+                .to_bytes();
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
+    /// Replaces the run by a saved one (bytes of a file written by [`save`](Self::save)),
+    /// weights bit for bit. Resolves to the run's config JSON; rejects with a message and
+    /// leaves the current run as it was when the file is not a usable checkpoint.
+    pub fn load(&self, bytes: Vec<u8>) -> Promise {
+        let trainer = self.trainer.clone();
+        let device = self.device.clone();
+        future_to_promise(async move {
+            let checkpoint = Checkpoint::from_bytes(&bytes)
+                .map_err(|e| JsValue::from_str(&format!("cannot load this file: {e}")))?;
+            let loaded = Trainer::from_checkpoint_async(&checkpoint, &device)
+                .await
+                .map_err(|e| JsValue::from_str(&format!("cannot load this file: {e}")))?;
+            let mut trainer = trainer.try_borrow_mut().map_err(|_| busy())?;
+            *trainer = loaded;
+            Ok(JsValue::from_str(
+                &serde_json::to_string(trainer.config()).expect("a config serialises"),
+            ))
+        })
+    }
+
+    /// Starts a comparison on this session's device: two fresh runs of `base_json` (a JSON
+    /// [`RunConfig`]), one with each JSON [`ModelSettings`], trained on the same batches.
+    /// Resolves to a [`CompareSession`]; rejects with a JSON list of `{field, value, reason}`.
+    pub fn compare(
+        &self,
+        base_json: &str,
+        model_a_json: &str,
+        model_b_json: &str,
+    ) -> Result<CompareSession, JsValue> {
+        let base = RunConfig::from_json(base_json).map_err(|errors| to_js(&errors))?;
+        let model = |json: &str| {
+            serde_json::from_str::<ModelSettings>(json).map_err(|e| {
+                to_js(&[crate::train::ConfigError {
+                    field: "model".into(),
+                    value: String::new(),
+                    reason: format!("not valid model settings: {e}"),
+                }])
+            })
+        };
+        let models = [model(model_a_json)?, model(model_b_json)?];
+        let comparison =
+            Comparison::new(&base, models, &self.device).map_err(|errors| to_js(&errors))?;
+        Ok(CompareSession::new(comparison))
+    }
+}
+
+/// Checks a person's `source<TAB>target` text without training on it: resolves to the JSON
+/// [`DatasetReport`](crate::data::DatasetReport) (good pairs, refused lines by number and
+/// reason, tokenisation, limits).
+#[wasm_bindgen(js_name = checkDataset)]
+pub fn check_dataset(text: &[u8]) -> String {
+    to_json(&OwnDataset::check(text, DatasetLimits::default()).1)
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
 }

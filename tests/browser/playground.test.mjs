@@ -7,7 +7,7 @@ import { serve, launch, openPage, pageUrl, screenshot, TINY } from './harness.mj
 const { server, url } = await serve();
 after(() => server.close());
 
-async function trainsAndLearns({ webgpu, expectedBackend, steps, query, screenshotName, crosscheck }) {
+async function trainsAndLearns({ webgpu, expectedBackend, steps, query, screenshotName, crosscheck, loseDevice }) {
   const context = await launch({ webgpu });
   try {
     const { page, problems } = await openPage(context, pageUrl(url, TINY, query));
@@ -48,6 +48,20 @@ async function trainsAndLearns({ webgpu, expectedBackend, steps, query, screensh
         }
       }
     }
+    if (loseDevice) {
+      // The GPU goes away (as in a driver reset): the run goes on on the CPU from its last save.
+      await page.waitForFunction(() => window.__seq2seq.lastSave, null, { timeout: 120_000 });
+      const saved = await page.evaluate(() => window.__seq2seq.lastSave.step);
+      await page.evaluate(() => window.__seq2seq.worker.postMessage({ type: 'lose-device' }));
+      await page.waitForFunction(() => document.querySelector('#backend').dataset.backend === 'cpu', null, { timeout: 120_000 });
+      assert.match(await page.textContent('#status'), /GPU device was lost.*moved to the CPU.*step \d+/);
+      await page.waitForSelector('#start:not([disabled])', { timeout: 60_000 });
+      assert.equal(Number(await page.textContent('#step')), saved, 'resumed from the last save');
+      await page.click('#start');
+      await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) >= n + 10, saved, { timeout: 120_000 });
+      await page.click('#pause');
+      await screenshot(page, 'device-lost.png');
+    }
     assert.equal(await page.evaluate(() => window.__seq2seqPanicked || null), null);
     assert.deepEqual(problems, []);
   } finally {
@@ -55,11 +69,11 @@ async function trainsAndLearns({ webgpu, expectedBackend, steps, query, screensh
   }
 }
 
-test('trains on WebGPU: loss falls, accuracy rises, and agrees with the CPU', { timeout: 900_000 }, async () => {
+test('trains on WebGPU: loss falls, accuracy rises, agrees with the CPU, and survives losing the device', { timeout: 900_000 }, async () => {
   // SwiftShader runs shaders on the CPU (a few steps/s here): a tiny model, few steps.
   await trainsAndLearns({
     webgpu: true, expectedBackend: 'webgpu', steps: 40, query: '?eval-every=10&eval-examples=64',
-    screenshotName: 'webgpu.png', crosscheck: true,
+    screenshotName: 'webgpu.png', crosscheck: true, loseDevice: true,
   });
 });
 

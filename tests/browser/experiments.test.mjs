@@ -1,0 +1,252 @@
+// What a learner does with the playground, in a real browser (CPU backend, tiny model): model
+// controls rebuild the run, bad values are refused beside their control, the divergence guard,
+// the try-it box, own data with bad lines, save/load bit for bit, resume after a reload, the
+// config in the link, PNG export and the comparison of two models.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { serve, launch, openPage, pageUrl, screenshot, TINY } from './harness.mjs';
+
+const { server, url } = await serve();
+after(() => server.close());
+
+const stepOf = (page) => page.evaluate(() => Number(document.querySelector('#step').textContent));
+const config = (page) => page.evaluate(() => window.__seq2seq.config);
+
+async function ready(page) {
+  await page.waitForSelector('#start:not([disabled])', { timeout: 120_000 });
+}
+
+async function trainPast(page, steps) {
+  if (await page.isEnabled('#start')) await page.click('#start');
+  await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) >= n, steps, { timeout: 300_000, polling: 200 });
+}
+
+async function pause(page) {
+  await page.click('#pause');
+  await page.waitForSelector('#start:not([disabled])');
+}
+
+async function setValue(page, selector, value) {
+  if (await page.evaluate((s) => document.querySelector(s).tagName === 'SELECT', selector)) {
+    await page.selectOption(selector, value);
+  } else {
+    await page.fill(selector, value);
+    await page.dispatchEvent(selector, 'change');
+  }
+}
+
+async function downloadBytes(page, click) {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), click()]);
+  return { name: download.suggestedFilename(), bytes: await readFile(await download.path()) };
+}
+
+/** Opens the page in a fresh browser, runs `body(page)`, then checks nothing errored or panicked. */
+async function withPage(query, body, config = TINY) {
+  const context = await launch({ webgpu: false });
+  try {
+    const { page, problems } = await openPage(context, pageUrl(url, config, query));
+    await ready(page);
+    await body(page, context);
+    assert.equal(await page.evaluate(() => window.__seq2seqPanicked || null), null);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+}
+
+test('model controls rebuild the run; an invalid value is refused beside its control and the run goes on', { timeout: 300_000 }, async () => {
+  await withPage('?eval-every=50', async (page) => {
+    await setValue(page, '#steps-per-frame', '3');
+    await trainPast(page, 30);
+    await setValue(page, '#attention-kind', 'dot');
+    await page.waitForFunction(() => window.__seq2seq.config.model.attention === 'dot', null, { timeout: 60_000 });
+    assert.match(await page.textContent('#status'), /rebuilt.*restarts/);
+    assert.equal(await stepOf(page), 0, 'a rebuild restarts from step 0');
+    assert.equal(await page.isEnabled('#start'), true, 'paused after the rebuild');
+
+    await setValue(page, '#hidden-size', '100000');
+    await page.waitForFunction(() => document.querySelector('#hidden-size-message').textContent.length > 0, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#hidden-size-message'), /between 2 and 512/);
+    assert.equal(await page.inputValue('#hidden-size'), String(TINY.model.hidden_size), 'the control shows the value in use');
+    await setValue(page, '#min-len', '9');
+    await page.waitForFunction(() => document.querySelector('#min-len-message').textContent.length > 0, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#min-len-message'), /max_len/);
+    await setValue(page, '#seed', '-3');
+    await page.waitForFunction(() => document.querySelector('#seed-message').textContent.length > 0, null, { timeout: 60_000 });
+    assert.equal((await config(page)).model.hidden_size, TINY.model.hidden_size, 'refusals changed nothing');
+
+    await trainPast(page, 20);
+    await pause(page);
+    await setValue(page, '#cell', 'lstm');
+    await page.waitForFunction(() => window.__seq2seq.config.model.cell === 'lstm', null, { timeout: 60_000 });
+    assert.match(decodeURIComponent(await page.evaluate(() => location.hash)), /"cell":"lstm"/, 'the link carries the config');
+    await trainPast(page, 10);
+    await pause(page);
+  });
+});
+
+test('a learning rate of 10 trips the divergence guard; lowering it lets training go on', { timeout: 300_000 }, async () => {
+  await withPage('?eval-every=20', async (page) => {
+    await trainPast(page, 20);
+    await setValue(page, '#learning-rate', '10');
+    await page.waitForFunction(() => /blew up/.test(document.querySelector('#status').textContent), null, { timeout: 120_000 });
+    await page.waitForSelector('#start:not([disabled])');
+    const status = await page.textContent('#status');
+    assert.match(status, /last good weights/);
+    assert.match(status, /lower learning rate/);
+    const history = await page.evaluate(() => window.__seq2seq.history);
+    assert.ok(history.some((h) => h.diverged), 'a step was reported divergent');
+    const stoppedAt = await stepOf(page);
+    assert.match(await page.textContent('#loss'), /^\d+\.\d{4}$/, 'the shown loss is the last sane one');
+
+    await setValue(page, '#learning-rate', '0.02');
+    await page.waitForFunction(() => window.__seq2seq.config.train.learning_rate === 0.02, null, { timeout: 60_000 });
+    await trainPast(page, stoppedAt + 30);
+    await pause(page);
+    const after = await page.evaluate(() => window.__seq2seq.history.slice(-3));
+    assert.ok(after.every((h) => Number.isFinite(h.loss) && !h.diverged), JSON.stringify(after));
+  });
+});
+
+test('try it: decodes typed text at once, and says which tokens it reads as UNK', { timeout: 300_000 }, async () => {
+  await withPage('?eval-every=50', async (page) => {
+    await trainPast(page, 60);
+    await pause(page);
+    await page.fill('#try-text', 'abcd');
+    await page.click('#try-run');
+    await page.waitForFunction(() => window.__seq2seq.translation, null, { timeout: 60_000 });
+    assert.notEqual(await page.textContent('#try-output'), '–');
+    assert.equal(await page.textContent('#try-note'), '');
+    const before = await page.evaluate(() => window.__seq2seq.plots.draws.attention);
+    await page.fill('#try-text', 'ab€z');
+    await page.press('#try-text', 'Enter');
+    await page.waitForFunction(() => window.__seq2seq.translation.unknown_tokens.length > 0, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#try-note'), /<unk>: € z/);
+    await page.waitForFunction((n) => window.__seq2seq.plots.draws.attention > n, before, { timeout: 60_000 });
+    await screenshot(page, 'try-it.png');
+  });
+});
+
+test('own data: bad lines are reported by number, training runs on the good ones; garbage gives messages', { timeout: 300_000 }, async () => {
+  await withPage('?eval-every=20', async (page) => {
+    const words = ['red', 'green', 'blue', 'cat', 'dog', 'sun', 'moon', 'tree'];
+    const lines = [];
+    for (let i = 0; i < 60; i++) {
+      const a = words[i % 8], b = words[(i * 3 + 1) % 8], c = words[(i * 5 + 2) % 8];
+      lines.push(`${a} ${b} ${c}\t${c} ${b} ${a}`);
+    }
+    lines.splice(2, 0, 'this line has no tab');
+    lines.splice(6, 0, '\tempty source');
+    await page.fill('#own-data-text', lines.join('\n'));
+    await page.click('#own-data-check');
+    await page.waitForFunction(() => window.__seq2seq.dataReport, null, { timeout: 60_000 });
+    const report = await page.textContent('#own-data-report');
+    assert.match(report, /60 good pairs/);
+    assert.match(report, /line 3: no tab/);
+    assert.match(report, /line 7: the source .* is empty/);
+    assert.equal(await page.isEnabled('#own-data-use'), true);
+    await page.click('#own-data-use');
+    await page.waitForFunction(() => window.__seq2seq.data && window.__seq2seq.data.own_data, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#task-name'), /your data \(60 pairs\)/);
+    await trainPast(page, 40);
+    await pause(page);
+    const history = await page.evaluate(() => window.__seq2seq.history);
+    assert.ok(history.at(-1).loss < history[0].loss, 'it learns from the good lines');
+
+    for (const [name, buffer, expected] of [
+      ['binary.bin', Buffer.from([0xff, 0xfe, 0x00, 0x9f, 0x92, 0x96, 0x0a, 0xc3, 0x28]), /not UTF-8/],
+      ['huge.txt', Buffer.alloc(10 * 1024 * 1024, 'x'), /more than the limit of 200/],
+      ['tabs.txt', Buffer.from('\t\t\n\t\n\t\t\t\n'), /more than one tab/],
+    ]) {
+      await page.evaluate(() => { window.__seq2seq.dataReport = null; });
+      await page.setInputFiles('#own-data-file', { name, mimeType: 'application/octet-stream', buffer });
+      await page.waitForFunction(() => window.__seq2seq.dataReport, null, { timeout: 60_000 });
+      const text = await page.textContent('#own-data-report');
+      assert.match(text, expected, name);
+      assert.match(text, /no usable/, name);
+      assert.equal(await page.isEnabled('#own-data-use'), false, `${name}: nothing to train on`);
+    }
+    assert.match(await page.textContent('#task-name'), /your data/, 'the run on good data was kept');
+  });
+});
+
+test('save then load restores the weights bit for bit; a reload offers to resume; plots export as PNG', { timeout: 300_000 }, async () => {
+  await withPage('?eval-every=20', async (page) => {
+    await trainPast(page, 30);
+    await pause(page);
+    const savedAt = await stepOf(page);
+    const first = await downloadBytes(page, () => page.click('#save'));
+    assert.match(first.name, new RegExp(`^seq2seq-reverse-step${savedAt}\\.s2s$`));
+    assert.equal(first.bytes.subarray(0, 8).toString(), 'S2SPLAY1');
+
+    await trainPast(page, savedAt + 20);
+    await pause(page);
+    await page.setInputFiles('#load', { name: first.name, mimeType: 'application/octet-stream', buffer: first.bytes });
+    await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) === n, savedAt, { timeout: 60_000 });
+    const second = await downloadBytes(page, () => page.click('#save'));
+    assert.ok(second.bytes.equals(first.bytes), 'saving the loaded run gives the same bytes: same config, step and weights');
+
+    await page.setInputFiles('#load', { name: 'bad.s2s', mimeType: 'application/octet-stream', buffer: Buffer.from('not a run') });
+    await page.waitForFunction(() => document.querySelector('#files-message').textContent.length > 0, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#files-message'), /not a seq2seq-playground checkpoint/);
+    assert.equal(await stepOf(page), savedAt, 'a bad file changes nothing');
+
+    const png = await downloadBytes(page, () => page.click('.export-png[data-canvas="curves"]'));
+    assert.match(png.name, /^seq2seq-curves-step\d+\.png$/);
+    assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.ok(png.bytes.length > 2000);
+
+    await page.waitForFunction(() => window.__seq2seq.saves >= 2, null, { timeout: 60_000 });
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector('#resume-banner:not([hidden])', { timeout: 60_000 });
+    assert.match(await page.textContent('#resume-what'), new RegExp(`step ${savedAt}`));
+    assert.equal(await stepOf(page), 0, 'a reload starts fresh until the person resumes');
+    await page.click('#resume');
+    await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) === n, savedAt, { timeout: 60_000 });
+    await trainPast(page, savedAt + 10);
+    await pause(page);
+  });
+});
+
+test('a link with a config in its hash reproduces the controls', { timeout: 300_000 }, async () => {
+  const linked = {
+    task: { kind: 'copy', min_len: 3, max_len: 6, dataset_size: 300 },
+    model: { embedding_size: 12, hidden_size: 24, cell: 'lstm', attention: 'general', init: 'he', layers: 2 },
+    train: { learning_rate: 0.01, batch_size: 8, seed: 11 },
+  };
+  await withPage('', async (page) => {
+    const values = await page.evaluate(() => Object.fromEntries(
+      ['task', 'min-len', 'max-len', 'dataset-size', 'embedding-size', 'hidden-size', 'cell', 'attention-kind', 'init', 'layers', 'seed', 'learning-rate', 'batch-size']
+        .map((id) => [id, document.getElementById(id).value])));
+    assert.deepEqual(values, {
+      task: 'copy', 'min-len': '3', 'max-len': '6', 'dataset-size': '300', 'embedding-size': '12', 'hidden-size': '24',
+      cell: 'lstm', 'attention-kind': 'general', init: 'he', layers: '2', seed: '11', 'learning-rate': '0.01', 'batch-size': '8',
+    });
+    assert.match(await page.textContent('#task-name'), /copy/);
+  }, linked);
+});
+
+test('compare: two models train on the same batches, curves overlaid', { timeout: 300_000 }, async () => {
+  await withPage('?eval-every=50&eval-examples=32', async (page) => {
+    await setValue(page, '#compare-min-len', '6');
+    await setValue(page, '#compare-max-len', '9');
+    await page.click('#compare-start');
+    await page.waitForFunction(() => window.__seq2seq.comparison.evaluations.length >= 3, null, { timeout: 240_000, polling: 200 });
+    await page.click('#compare-stop');
+    await page.waitForSelector('#compare-start:not([disabled])', { timeout: 60_000 });
+    const evaluations = await page.evaluate(() => window.__seq2seq.comparison.evaluations);
+    for (const [a, b] of evaluations) assert.equal(a.step, b.step, 'both runs at the same step');
+    assert.match(await page.textContent('#compare-status'), /A \d+% · B \d+%/);
+    const colours = await page.evaluate(() => {
+      const canvas = document.getElementById('compare-curves');
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      const count = (r, g, b) => { let n = 0; for (let i = 0; i < data.length; i += 4) if (data[i] === r && data[i + 1] === g && data[i + 2] === b) n++; return n; };
+      return { a: count(37, 99, 235), b: count(219, 39, 119) };
+    });
+    assert.ok(colours.a > 50 && colours.b > 50, `both runs drawn: ${JSON.stringify(colours)}`);
+    await page.locator('#compare').screenshot({ path: new URL('./screenshots/compare.png', import.meta.url).pathname });
+    await screenshot(page, 'experiments.png');
+  });
+});

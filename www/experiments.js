@@ -1,0 +1,127 @@
+// What a learner does besides watching: the try-it box, training on their own data, and a
+// comparison of two models on the same batches. The work is done in the worker (Rust); this
+// file sends the requests and shows the answers.
+import { ComparisonBoard } from '../pkg/seq2seq_playground.js';
+
+const $ = (id) => document.getElementById(id);
+
+const ATTENTION_NAMES = { none: 'no attention (context vector)', dot: 'dot attention', general: 'general attention', additive: 'additive attention' };
+
+/** The try-it box: decode what the person types. */
+export function wireTryIt({ send }) {
+  const run = () => {
+    const text = $('try-text').value.trim();
+    if (text) send({ type: 'translate', text });
+  };
+  $('try-run').onclick = run;
+  $('try-text').addEventListener('keydown', (e) => { if (e.key === 'Enter') run(); });
+}
+
+/** Shows a decoded result (JSON `Translation`). */
+export function showTranslation(result) {
+  $('try-output').textContent = result.output_text || '(nothing: the model stopped at once)';
+  const notes = [];
+  if (result.unknown_tokens.length) {
+    notes.push(`Not in the training vocabulary, read as <unk>: ${result.unknown_tokens.join(' ')}. The model has never seen them, so it cannot know what they mean.`);
+  }
+  if (!result.finished) notes.push('It did not produce an end-of-sequence token before the length limit.');
+  $('try-note').textContent = notes.join(' ');
+}
+
+function escapeText(text) {
+  const span = document.createElement('span');
+  span.textContent = text;
+  return span.innerHTML;
+}
+
+/** Your own data: check, report each refused line, and train on the good ones once confirmed. */
+export function wireOwnData({ send }) {
+  let fileBytes = null;
+  const bytes = () => fileBytes || new TextEncoder().encode($('own-data-text').value);
+  const invalidate = () => { $('own-data-use').disabled = true; };
+  $('own-data-text').addEventListener('input', () => { fileBytes = null; invalidate(); });
+  $('own-data-file').addEventListener('change', async () => {
+    const file = $('own-data-file').files[0];
+    if (!file) return;
+    fileBytes = new Uint8Array(await file.arrayBuffer());
+    invalidate();
+    send({ type: 'check-data', bytes: fileBytes });
+  });
+  $('own-data-check').onclick = () => send({ type: 'check-data', bytes: bytes() });
+  $('own-data-use').onclick = () => {
+    $('own-data-use').disabled = true;
+    send({ type: 'own-data', bytes: bytes() });
+  };
+}
+
+/** Shows the parser's report (JSON `DatasetReport`) and enables training when it is usable. */
+export function showDataReport(report) {
+  const lines = [];
+  lines.push(`<p><b>${report.good_pairs}</b> good pair${report.good_pairs === 1 ? '' : 's'}` +
+    (report.good_pairs ? ` (source split by ${report.source_tokens}, target by ${report.target_tokens})` : '') +
+    `; ${report.refused_count} line${report.refused_count === 1 ? '' : 's'} refused.</p>`);
+  if (report.refused.length) {
+    lines.push('<ul class="bad">' + report.refused.map((r) => `<li>${escapeText(r.reason)}</li>`).join('') + '</ul>');
+    if (report.refused_count > report.refused.length) lines.push(`<p class="bad">… and ${report.refused_count - report.refused.length} more.</p>`);
+  }
+  if (report.usable) lines.push('<p>Training on them starts a new run (the current one is replaced: save it first if you want it).</p>');
+  $('own-data-report').innerHTML = lines.join('');
+  $('own-data-use').disabled = !report.usable;
+  $('own-data-use').textContent = report.usable ? `Train on the ${report.good_pairs} good lines` : 'Train on the good lines';
+}
+
+/** The comparison panel: two models, same task and batches, validation curves overlaid. */
+export function createComparison({ send, current, onError }) {
+  let board = null;
+  let latest = [null, null];
+  const draw = () => {
+    try {
+      board.draw($('compare-curves'));
+    } catch (e) {
+      onError(`the comparison plot could not be drawn: ${e}`);
+    }
+  };
+  $('compare-start').onclick = () => {
+    const config = structuredClone(current());
+    const kinds = [$('compare-a').value, $('compare-b').value];
+    const base = {
+      ...config,
+      task: { ...config.task, kind: 'reverse', min_len: Number($('compare-min-len').value), max_len: Number($('compare-max-len').value), dataset_size: 3000 },
+    };
+    const models = kinds.map((attention) => ({ ...config.model, attention }));
+    latest = [null, null];
+    board = new ComparisonBoard(label('A'), label('B'));
+    draw();
+    $('compare-status').textContent = 'starting…';
+    send({ type: 'compare-start', base, models });
+  };
+  $('compare-stop').onclick = () => send({ type: 'compare-stop' });
+  const label = (run) => `${run}: ${ATTENTION_NAMES[$(`compare-${run.toLowerCase()}`).value]}`;
+  const showEmpty = () => {
+    if (latest.some(Boolean)) return;
+    board = new ComparisonBoard(label('A'), label('B'));
+    draw();
+  };
+  for (const id of ['compare-a', 'compare-b']) $(id).addEventListener('change', showEmpty);
+  showEmpty();
+  return {
+    evaluations: [],
+    onMetrics({ report, evaluations }) {
+      if (evaluations) {
+        evaluations.forEach((e, i) => {
+          board.recordEvaluation(i, e.step, e.loss, e.token_accuracy, e.exact_accuracy);
+          latest[i] = e;
+        });
+        this.evaluations.push(evaluations);
+        draw();
+      }
+      const pct = (e) => (e ? `${(e.exact_accuracy * 100).toFixed(0)}%` : '–');
+      $('compare-status').textContent = `step ${report.step} · exact accuracy A ${pct(latest[0])} · B ${pct(latest[1])}`;
+    },
+    onState({ running, error }) {
+      $('compare-start').disabled = running;
+      $('compare-stop').disabled = !running;
+      if (error) $('compare-status').textContent = `could not start: ${error}`;
+    },
+  };
+}
