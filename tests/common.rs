@@ -19,3 +19,18 @@ pub fn train(config: RunConfig, steps: usize) -> (Trainer, Evaluation) {
     let eval = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
     (trainer, eval)
 }
+
+/// Every weight of the run's model, by parameter (values only: parameter ids are random per run).
+pub fn weight_values(trainer: &Trainer) -> Vec<Vec<f32>> {
+    use burn::module::{Module, ModuleVisitor, Param};
+    use burn::prelude::Tensor;
+    struct Values(Vec<Vec<f32>>);
+    impl ModuleVisitor for Values {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.val().into_data().iter::<f32>().collect());
+        }
+    }
+    let mut values = Values(Vec::new());
+    trainer.model().visit(&mut values);
+    values.0
+}

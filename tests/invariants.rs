@@ -276,3 +276,50 @@ fn a_comparison_trains_both_models_on_the_same_batches() {
     };
     assert!(Comparison::new(&base, [ModelSettings::default(), bad], &common::cpu()).is_err());
 }
+
+#[test]
+fn several_steps_per_read_train_exactly_like_single_steps() {
+    let config = RunConfig::default();
+    let mut one_by_one = Trainer::new(config.clone(), &common::cpu()).unwrap();
+    let mut batched = Trainer::new(config, &common::cpu()).unwrap();
+    let singles: Vec<f32> = (0..6)
+        .map(|_| pollster::block_on(one_by_one.step()).unwrap().loss)
+        .collect();
+    let mut chunked = pollster::block_on(batched.steps(4)).unwrap();
+    chunked.extend(pollster::block_on(batched.steps(2)).unwrap());
+    assert_eq!(chunked.iter().map(|m| m.loss).collect::<Vec<_>>(), singles);
+    assert_eq!(
+        chunked.iter().map(|m| m.step).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(
+        common::weight_values(&batched),
+        common::weight_values(&one_by_one)
+    );
+}
+
+#[test]
+fn a_divergence_inside_several_steps_ends_them_and_keeps_the_last_good_weights() {
+    let mut config = RunConfig::default();
+    config.train.learning_rate = 10.0;
+    config.train.clip_norm = 0.0;
+    let mut reference = Trainer::new(config.clone(), &common::cpu()).unwrap();
+    let mut weights_at = vec![common::weight_values(&reference)];
+    loop {
+        let metrics = pollster::block_on(reference.step()).unwrap();
+        if metrics.diverged {
+            break;
+        }
+        weights_at.push(common::weight_values(&reference));
+    }
+    let mut trainer = Trainer::new(config, &common::cpu()).unwrap();
+    let metrics = pollster::block_on(trainer.steps(50)).unwrap();
+    let last = metrics.last().unwrap();
+    assert!(
+        last.diverged,
+        "lr 10 without clipping diverges within 50 steps"
+    );
+    assert!(metrics[..metrics.len() - 1].iter().all(|m| !m.diverged));
+    assert_eq!(trainer.step_count(), last.step);
+    assert_eq!(common::weight_values(&trainer), weights_at[last.step]);
+}

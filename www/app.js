@@ -68,7 +68,7 @@ async function main() {
   const evalEvery = Number(params.get('eval-every')) || undefined;
   const evalExamples = Number(params.get('eval-examples')) || undefined;
   const module = await compileWasm();
-  await init({ module_or_path: module });
+  const wasm = await init({ module_or_path: module });
   const history = [];
   const plots = createPlots({ onError: (message) => setStatus(message, 'error') });
   const app = { history, plots, plotSnapshots: 0, plotDataMs: [], worker: null, config: null, saves: 0, lastSave: null };
@@ -125,6 +125,9 @@ async function main() {
         break;
       case 'metrics': {
         const { report, evaluation, stepsPerSecond } = msg;
+        // Peak memory for the bench: the worker's (JS heap + wasm) and the page's.
+        const pageBytes = (performance.memory ? performance.memory.usedJSHeapSize : 0) + wasm.memory.buffer.byteLength;
+        app.peakMemoryBytes = Math.max(app.peakMemoryBytes || 0, msg.memory + pageBytes);
         history.push({ step: report.last.step, loss: report.mean_loss, evaluation, diverged: report.last.diverged });
         if (report.steps_done > 0) plots.recordTrain(report.last.step, report.mean_loss);
         if (evaluation) plots.recordEvaluation(evaluation);

@@ -35,6 +35,13 @@ let backendInUse = null;
 let comparison = null;       // {session, running}
 let gpuDevice = null;        // the WebGPU device burn opened (for the device-lost watch)
 let deviceLost = false;
+let wasm = null;             // the module's exports (its memory is measured for the bench)
+
+// JS heap (where the browser tells) + this worker's wasm memory, in bytes.
+function memoryBytes() {
+  const js = globalThis.performance && performance.memory ? performance.memory.usedJSHeapSize : 0;
+  return js + (wasm ? wasm.memory.buffer.byteLength : 0);
+}
 
 // A panic right after the GPU device was lost is that loss surfacing, not a bug: report the
 // loss (the page moves to the CPU) instead of the panic.
@@ -173,7 +180,7 @@ async function trainChunk(steps) {
     evaluation = JSON.parse(await serial(() => session.evaluate(evalExamples)));
     lastEvalStep = step;
   }
-  postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond() });
+  postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond(), memory: memoryBytes() });
   if (plotEvery > 0 && (step - lastPlotStep >= plotEvery || !running)) await sendPlotData(step);
   if (report.last.diverged) {
     running = false;
@@ -267,7 +274,7 @@ onmessage = async (event) => {
   try {
     switch (msg.type) {
       case 'init': {
-        await init(msg.module ? { module_or_path: msg.module } : undefined);
+        wasm = await init(msg.module ? { module_or_path: msg.module } : undefined);
         const opened = await openSession(msg.config, msg.backend);
         session = opened.session;
         backendInUse = opened.backend;

@@ -26,6 +26,9 @@ pub enum Command {
     Bench(BenchArgs),
     /// Serve the playground page (build it first: scripts/serve.sh does both).
     Serve(ServeArgs),
+    /// Print a task's data (vocabulary sizes, token ids of the train and validation pairs) as
+    /// JSON, for peer implementations.
+    Dataset(Box<DatasetArgs>),
 }
 
 fn named<T: Copy>(all: &[T], name_of: fn(T) -> &'static str, text: &str) -> Result<T, String> {
@@ -171,6 +174,14 @@ pub struct TranslateArgs {
     pub checkpoint: PathBuf,
     /// The input to decode.
     pub input: String,
+}
+
+/// `dataset` arguments.
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    /// The run's settings (only the task's are used).
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `bench` arguments.

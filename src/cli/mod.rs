@@ -1,7 +1,8 @@
-//! The native command line: `train`, `translate`, `bench` and `serve`, on the same core as the page.
+//! The native command line: `train`, `translate`, `bench`, `serve` and `dataset`, on the same core as the page.
 
 mod args;
 mod bench;
+mod dataset;
 mod plots;
 mod serve;
 mod table;
@@ -22,6 +23,7 @@ pub fn main() -> ExitCode {
         Command::Translate(args) => translate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Dataset(args) => dataset::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

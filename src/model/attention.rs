@@ -5,9 +5,10 @@
 //! one fixed-size context vector for every step, however long the input.
 
 use super::InitKind;
+use super::activation::tanh;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{softmax, tanh};
+use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 
 /// How the decoder scores source positions.

@@ -10,9 +10,10 @@
 //! gate applied after the hidden product).
 
 use super::InitKind;
+use super::activation::tanh;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::activation::sigmoid;
 use serde::{Deserialize, Serialize};
 
 /// Which recurrent cell.

@@ -1,6 +1,7 @@
 //! The model, named as the course names it: [`Embedding`](burn::nn::Embedding) ->
 //! [`Encoder`] -> [`Attention`] -> [`Decoder`] -> output projection, assembled in [`Seq2Seq`].
 
+pub mod activation;
 pub mod attention;
 pub mod cell;
 pub mod decoder;

@@ -229,37 +229,70 @@ impl Trainer {
     /// `diverged` with the step count restored. A failed read (a lost GPU device) is an error,
     /// and the run stays as it was before the step.
     pub async fn step(&mut self) -> Result<StepMetrics, DeviceError> {
-        let before = Snapshot {
-            model: self.model.clone(),
-            optimizer: self.optimizer.clone(),
-            step: self.step,
-        };
-        let (metrics, teacher_forced, target_tokens) = self.step_unread();
-        let values = match read_floats(vec![metrics]).await {
-            Ok(mut values) => values.remove(0),
+        let mut metrics = self.steps(1).await?;
+        Ok(metrics.remove(0))
+    }
+
+    /// Up to `count` optimiser steps (at least one) with a single read back at the end: on a GPU
+    /// the device runs them without waiting for the page in between (one round trip instead of
+    /// `count`). Divergence is handled as in [`step`](Self::step), checked step by step once the
+    /// metrics are read: the first divergent step ends the run of steps, undoes it and the ones
+    /// after it, and is the last metrics returned. A failed read leaves the run as it was
+    /// before these steps.
+    pub async fn steps(&mut self, count: usize) -> Result<Vec<StepMetrics>, DeviceError> {
+        let mut pending = Vec::with_capacity(count.max(1));
+        for _ in 0..count.max(1) {
+            let before = Snapshot {
+                model: self.model.clone(),
+                optimizer: self.optimizer.clone(),
+                step: self.step,
+            };
+            let (metrics, teacher_forced, target_tokens) = self.step_unread();
+            pending.push((
+                before,
+                metrics,
+                teacher_forced,
+                target_tokens,
+                self.batcher.epoch(),
+            ));
+        }
+        let tensors = pending.iter().map(|p| p.1.clone()).collect();
+        let values = match read_floats(tensors).await {
+            Ok(values) => values,
             Err(error) => {
+                let first = pending.swap_remove(0).0;
                 (self.model, self.optimizer, self.step) =
-                    (before.model, before.optimizer, before.step);
+                    (first.model, first.optimizer, first.step);
                 return Err(error);
             }
         };
-        let (loss, grad_norm) = (values[0], values[1]);
-        let diverged = self.is_divergent(loss) || !grad_norm.is_finite();
-        if diverged {
-            let good = self.last_good.clone().unwrap_or(before);
-            (self.model, self.optimizer, self.step) = (good.model, good.optimizer, good.step);
-        } else {
-            self.last_good = Some(before);
+        let mut done = Vec::with_capacity(pending.len());
+        for ((before, _, teacher_forced, target_tokens, epoch), values) in
+            pending.into_iter().zip(values)
+        {
+            let (loss, grad_norm) = (values[0], values[1]);
+            let diverged = self.is_divergent(loss) || !grad_norm.is_finite();
+            let step = before.step + 1;
+            if diverged {
+                let good = self.last_good.clone().unwrap_or(before);
+                (self.model, self.optimizer, self.step) = (good.model, good.optimizer, good.step);
+            } else {
+                self.last_good = Some(before);
+            }
+            done.push(StepMetrics {
+                step: if diverged { self.step } else { step },
+                epoch,
+                loss,
+                grad_norm,
+                teacher_forced,
+                target_tokens,
+                diverged,
+            });
+            if diverged {
+                break;
+            }
         }
-        Ok(StepMetrics {
-            step: self.step,
-            epoch: self.batcher.epoch(),
-            loss,
-            grad_norm,
-            teacher_forced,
-            target_tokens,
-            diverged,
-        })
+        Ok(done)
     }
 
     /// Scores the model on (up to `limit`) validation examples: teacher-forced loss, and greedy

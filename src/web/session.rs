@@ -29,6 +29,9 @@ fn busy() -> JsValue {
     JsValue::from_str("the session is busy with another call")
 }
 
+/// Steps run between two reads of their metrics (see [`Trainer::steps`]).
+const STEPS_PER_READ: usize = 10;
+
 /// What the page shows after a chunk of steps.
 #[derive(Serialize)]
 struct ChunkReport {
@@ -110,16 +113,21 @@ impl Session {
             let mut trainer = trainer.try_borrow_mut().map_err(|_| busy())?;
             let (mut sum, mut count) = (0.0f32, 0usize);
             let mut last = None;
-            for _ in 0..steps.max(1) {
-                let metrics = trainer.step().await.map_err(device_error)?;
-                let diverged = metrics.diverged;
-                if !diverged {
-                    sum += metrics.loss;
-                    count += 1;
-                }
-                last = Some(metrics);
-                if diverged {
-                    break;
+            let mut left = steps.max(1) as usize;
+            'chunk: while left > 0 {
+                // Several steps per read back: the GPU is not made to wait on the page each step.
+                let run = left.min(STEPS_PER_READ);
+                left -= run;
+                for metrics in trainer.steps(run).await.map_err(device_error)? {
+                    let diverged = metrics.diverged;
+                    if !diverged {
+                        sum += metrics.loss;
+                        count += 1;
+                    }
+                    last = Some(metrics);
+                    if diverged {
+                        break 'chunk;
+                    }
                 }
             }
             let last = last.expect("at least one step ran");

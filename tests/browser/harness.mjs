@@ -31,7 +31,12 @@ export async function serve() {
     if (!file.startsWith(ROOT)) { res.writeHead(403).end(); return; }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': MIME[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-cache' });
+      res.writeHead(200, {
+        'Content-Type': MIME[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-cache',
+        // Cross-origin isolation: lets pages use threads (SharedArrayBuffer), e.g. TF.js's
+        // threaded wasm backend in the peer bench.
+        'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');
@@ -41,14 +46,19 @@ export async function serve() {
   return { server, url: `http://127.0.0.1:${server.address().port}/` };
 }
 
-/** Launches headless Chromium; `webgpu` turns on its (software, SwiftShader) WebGPU. */
-export async function launch({ webgpu }) {
+/**
+ * Launches headless Chromium; `webgpu` turns on its WebGPU: software (SwiftShader) unless
+ * SEQ2SEQ_GPU=1, which leaves Chromium its real GPU (Vulkan). `extraArgs` are added as they are.
+ */
+export async function launch({ webgpu, extraArgs = [] }) {
   const args = [
     '--headless=new', '--no-sandbox', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-quic',
   ];
-  if (webgpu) args.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader');
+  if (webgpu && process.env.SEQ2SEQ_GPU === '1') args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=vulkan');
+  else if (webgpu) args.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader');
   else args.push('--disable-features=WebGPU');
+  args.push(...extraArgs);
   const userDataDir = mkdtempSync(join(tmpdir(), 'seq2seq-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

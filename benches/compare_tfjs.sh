@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Side by side in one headless Chromium: this playground's page and its TensorFlow.js peer
+# (benches/peers/tfjs), the same default model on the same data, each backend of each side.
+# Builds what it needs first: the page (scripts/build-web.sh), the native CLI (which writes the
+# shared data), TF.js from npm into benches/peers/tfjs/node_modules, and the browser tools.
+#   usage: benches/compare_tfjs.sh [peer-bench options, e.g. --windows 5 --no-time-to-95]
+#   SEQ2SEQ_GPU=1 uses the machine's GPU instead of Chromium's software WebGPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build-web.sh >&2
+cargo build --release --quiet
+target/release/seq2seq-playground dataset > benches/peers/tfjs/data.json
+(cd benches/peers/tfjs && npm ci --no-audit --no-fund --silent)
+command -v chromium >/dev/null || { echo "installing chromium (apt)" >&2; apt-get install -y chromium >&2; }
+cd tests/browser
+npm ci --no-audit --no-fund --silent
+node peer-bench.mjs "$@"
+# The native CPU bench and its PyTorch peer, in the same report.
+cd ../..
+if [ "${SKIP_TORCH:-0}" != 1 ]; then bash benches/compare_torch.sh 100; fi
