@@ -7,11 +7,14 @@
 #   SEQ2SEQ_GPU=1 uses the machine's GPU instead of Chromium's software WebGPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium nodejs npm >&2
+fi
 bash scripts/build-web.sh >&2
 cargo build --release --quiet
 target/release/seq2seq-playground dataset > benches/peers/tfjs/data.json
-(cd benches/peers/tfjs && npm ci --no-audit --no-fund --silent)
-command -v chromium >/dev/null || { echo "installing chromium (apt)" >&2; apt-get install -y chromium >&2; }
+(cd benches/peers/tfjs && npm ci --no-audit --no-fund --silent)  # TF.js from the npm registry
 cd tests/browser
 npm ci --no-audit --no-fund --silent
 node peer-bench.mjs "$@"

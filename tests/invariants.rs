@@ -323,3 +323,36 @@ fn a_divergence_inside_several_steps_ends_them_and_keeps_the_last_good_weights()
     assert_eq!(trainer.step_count(), last.step);
     assert_eq!(common::weight_values(&trainer), weights_at[last.step]);
 }
+
+#[test]
+fn raising_the_learning_rate_to_10_mid_run_goes_back_to_before_the_change() {
+    let mut trainer = Trainer::new(RunConfig::default(), &common::cpu()).unwrap();
+    for _ in 0..30 {
+        assert!(!pollster::block_on(trainer.step()).unwrap().diverged);
+    }
+    let before = common::weight_values(&trainer);
+    let mut settings = trainer.config().train.clone();
+    settings.learning_rate = 10.0;
+    trainer.set_train_settings(settings.clone()).unwrap();
+    let diverged = (0..50)
+        .map(|_| pollster::block_on(trainer.step()).unwrap())
+        .find(|m| m.diverged)
+        .expect("a learning rate of 10 blows the run up");
+    assert_eq!(diverged.step, 30, "back to the step of the change");
+    assert_eq!(trainer.step_count(), 30);
+    assert_eq!(
+        common::weight_values(&trainer),
+        before,
+        "the weights from before the change"
+    );
+    settings.learning_rate = 0.005;
+    trainer.set_train_settings(settings).unwrap();
+    for _ in 0..30 {
+        let metrics = pollster::block_on(trainer.step()).unwrap();
+        assert!(
+            !metrics.diverged,
+            "loss {} after lowering the rate",
+            metrics.loss
+        );
+    }
+}

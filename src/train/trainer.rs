@@ -32,6 +32,7 @@ pub struct Trainer {
     step: usize,
     last_batch: Option<Batch>,
     last_good: Option<Snapshot>,
+    before_change: Option<Snapshot>,
     own_data: Option<OwnDataset>,
 }
 
@@ -42,6 +43,9 @@ struct Snapshot {
     optimizer: ModuleOptimizer,
     step: usize,
 }
+
+/// Steps after a settings change during which a divergence goes back to before the change.
+pub const SETTLED_STEPS: usize = 100;
 
 /// A loss this many times the chance-level loss (`ln(vocabulary)`) means the run has blown up.
 pub const DIVERGENCE_FACTOR: f32 = 10.0;
@@ -99,6 +103,7 @@ impl Trainer {
             step: 0,
             last_batch: None,
             last_good: None,
+            before_change: None,
             own_data: None,
         }
     }
@@ -127,6 +132,7 @@ impl Trainer {
         self.optimizer = AdamConfig::new().init();
         self.step = step;
         self.last_good = None;
+        self.before_change = None;
     }
 
     /// Steps done.
@@ -178,6 +184,15 @@ impl Trainer {
         let mut config = self.config.clone();
         config.train = settings;
         config.validate()?;
+        if config.train != self.config.train {
+            // If the new settings blow the run up, it goes back to here, not to weights the new
+            // settings already spoilt while their loss still looked sane.
+            self.before_change = Some(Snapshot {
+                model: self.model.clone(),
+                optimizer: self.optimizer.clone(),
+                step: self.step,
+            });
+        }
         self.config = config;
         Ok(())
     }
@@ -213,6 +228,19 @@ impl Trainer {
         self.last_batch = Some(batch);
         let metrics = Tensor::cat(vec![loss.detach(), norm.detach()], 0);
         (metrics, teacher_forced, tokens)
+    }
+
+    /// Where a divergent run goes back to: the weights from before the last settings change
+    /// when that change is recent (a learning rate of 10 spoils weights for a few steps before
+    /// their loss looks wrong), else the last weights whose loss was sane, else `fallback`.
+    fn recovery_point(&mut self, fallback: Snapshot) -> Snapshot {
+        match self.before_change.take() {
+            Some(before_change) => {
+                self.last_good = None;
+                before_change
+            }
+            None => self.last_good.clone().unwrap_or(fallback),
+        }
     }
 
     /// Whether a loss says the run has diverged: NaN, infinite, or far above chance level.
@@ -274,9 +302,16 @@ impl Trainer {
             let diverged = self.is_divergent(loss) || !grad_norm.is_finite();
             let step = before.step + 1;
             if diverged {
-                let good = self.last_good.clone().unwrap_or(before);
+                let good = self.recovery_point(before);
                 (self.model, self.optimizer, self.step) = (good.model, good.optimizer, good.step);
             } else {
+                if self
+                    .before_change
+                    .as_ref()
+                    .is_some_and(|b| step > b.step + SETTLED_STEPS)
+                {
+                    self.before_change = None;
+                }
                 self.last_good = Some(before);
             }
             done.push(StepMetrics {

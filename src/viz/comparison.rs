@@ -86,12 +86,7 @@ pub fn draw_comparison<DB: DrawingBackend>(
             .build_cartesian_2d(0.0..last_step * 1.02, 0.0..y_max)
             .map_err(e)?;
         let percent = title.starts_with("exact");
-        chart
-            .configure_mesh()
-            .light_line_style(theme::GRID.mix(0.6))
-            .bold_line_style(theme::GRID)
-            .axis_style(theme::MUTED)
-            .label_style((theme::FONT, 11).into_font().color(&theme::MUTED))
+        theme::style_mesh(&mut chart.configure_mesh())
             .x_labels(6)
             .y_labels(5)
             .x_label_formatter(&|v: &f64| format!("{v:.0}"))

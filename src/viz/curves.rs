@@ -144,12 +144,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         }
     };
     let step_label = |v: &f64| format!("{v:.0}");
-    chart
-        .configure_mesh()
-        .light_line_style(theme::GRID.mix(0.6))
-        .bold_line_style(theme::GRID)
-        .axis_style(theme::MUTED)
-        .label_style((theme::FONT, 11).into_font().color(&theme::MUTED))
+    theme::style_mesh(&mut chart.configure_mesh())
         .x_desc("step")
         .y_desc(loss_label)
         .x_labels(6)

@@ -130,6 +130,21 @@ pub fn heat(value: f64) -> RGBColor {
     ViridisRGB.get_color(value.clamp(0.0, 1.0))
 }
 
+/// The grid, axis and tick-label styles every chart's mesh shares.
+pub fn style_mesh<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+    DB: DrawingBackend,
+{
+    mesh.light_line_style(GRID.mix(0.6))
+        .bold_line_style(GRID)
+        .axis_style(MUTED)
+        .label_style((FONT, 11).into_font().color(&MUTED))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,10 @@
 // default model (batch 32, embedding 32, hidden 64, GRU + additive attention, reverse 8-12),
 // with the live plots on and off, and the time each plot takes to draw.
 //   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny] [--backends webgpu,cpu] [--plot-every 20]
-import { serve, launch, openPage, pageUrl, TINY } from './harness.mjs';
+import { serve, launch, openPage, pageUrl, TINY, commandLineOption } from './harness.mjs';
 
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
+const option = (name, fallback) => commandLineOption(argv, name, fallback);
 const seconds = Number(option('--seconds', 30));
 const warmupSteps = Number(option('--warmup-steps', 5));
 const plotEvery = Number(option('--plot-every', 20));

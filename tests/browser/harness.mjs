@@ -98,3 +98,9 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The value after `name` in `argv` (`--seconds 30`), or `fallback`. */
+export function commandLineOption(argv, name, fallback) {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : fallback;
+}

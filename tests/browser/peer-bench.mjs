@@ -11,13 +11,10 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { serve, launch, openPage, pageUrl, ROOT } from './harness.mjs';
+import { serve, launch, openPage, pageUrl, ROOT, commandLineOption } from './harness.mjs';
 
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
+const option = (name, fallback) => commandLineOption(argv, name, fallback);
 const windows = Number(option('--windows', 5));
 const windowSeconds = Number(option('--window-seconds', 4));
 const warmupSeconds = Number(option('--warmup-seconds', 3));

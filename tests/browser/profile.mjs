@@ -2,15 +2,12 @@
 // thread (the worker's code path, without the worker) under Chromium's sampling profiler and
 // prints the functions with the most self time, and the steps/s under the profiler.
 //   node profile.mjs [--steps 150] [--top 30]
-import { serve, launch, ROOT } from './harness.mjs';
+import { serve, launch, ROOT, commandLineOption } from './harness.mjs';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
+const option = (name, fallback) => commandLineOption(argv, name, fallback);
 const steps = Number(option('--steps', 150));
 const top = Number(option('--top', 30));
 
