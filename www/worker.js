@@ -222,6 +222,13 @@ async function loop() {
   }
 }
 
+// Shows `example` in the attention plot: at once when paused, else with the next chunk.
+async function showExample(example) {
+  plotExample = example;
+  if (!looping) await sendPlotData();
+  else lastPlotStep = -Infinity;
+}
+
 // Stops the training loop and waits for the chunk in flight.
 async function stopLoop() {
   running = false;
@@ -317,9 +324,7 @@ onmessage = async (event) => {
       case 'translate': {
         const result = JSON.parse(await serial(() => session.translate(msg.text)));
         postMessage({ type: 'translation', text: msg.text, result });
-        plotExample = { text: msg.text };
-        if (!looping) await sendPlotData();
-        else lastPlotStep = -Infinity;
+        await showExample({ text: msg.text });
         break;
       }
       case 'check-data':
@@ -373,9 +378,7 @@ onmessage = async (event) => {
         plotEvery = Math.max(0, Math.floor(msg.every));
         break;
       case 'plot-example':
-        plotExample = msg.example;
-        if (!looping) await sendPlotData();
-        else lastPlotStep = -Infinity;
+        await showExample(msg.example);
         break;
       case 'start':
         await stopComparison();

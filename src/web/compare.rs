@@ -1,7 +1,7 @@
 //! A comparison for the page: two runs stepped on the same batches (see
 //! [`Comparison`](crate::train::Comparison)), behind `Rc<RefCell<_>>` like the session.
 
-use super::session::device_error;
+use super::session::{device_error, to_js};
 use crate::train::Comparison;
 use js_sys::Promise;
 use std::cell::RefCell;
@@ -53,14 +53,11 @@ impl CompareSession {
                 }
             }
             let step = comparison.runs()[0].step_count();
-            Ok(JsValue::from_str(
-                &serde_json::json!({
-                    "step": step,
-                    "mean_loss": sums.map(|s| s / done as f32),
-                    "diverged": diverged,
-                })
-                .to_string(),
-            ))
+            Ok(to_js(&serde_json::json!({
+                "step": step,
+                "mean_loss": sums.map(|s| s / done as f32),
+                "diverged": diverged,
+            })))
         })
     }
 
@@ -74,9 +71,7 @@ impl CompareSession {
                 .evaluate(limit as usize)
                 .await
                 .map_err(device_error)?;
-            Ok(JsValue::from_str(
-                &serde_json::to_string(&evaluations).expect("plain data serialises"),
-            ))
+            Ok(to_js(&evaluations))
         })
     }
 }

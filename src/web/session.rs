@@ -16,8 +16,14 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    JsValue::from_str(&serde_json::to_string(value).expect("plain data serialises"))
+/// Plain data as the JSON text the page parses.
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
+}
+
+/// Plain data as a JSON string value for the page.
+pub(super) fn to_js<T: Serialize>(value: &T) -> JsValue {
+    JsValue::from_str(&to_json(value))
 }
 
 /// A failed device read as the page sees it (the worker moves the run to the CPU on it).
@@ -91,7 +97,7 @@ impl Session {
     /// The run's config as JSON.
     #[wasm_bindgen(js_name = configJson)]
     pub fn config_json(&self) -> String {
-        serde_json::to_string(self.trainer.borrow().config()).expect("a config serialises")
+        to_json(self.trainer.borrow().config())
     }
 
     /// Changes optimisation settings between steps without losing progress; `changes_json` is
@@ -292,9 +298,7 @@ impl Session {
                 .map_err(|e| JsValue::from_str(&format!("cannot load this file: {e}")))?;
             let mut trainer = trainer.try_borrow_mut().map_err(|_| busy())?;
             *trainer = loaded;
-            Ok(JsValue::from_str(
-                &serde_json::to_string(trainer.config()).expect("a config serialises"),
-            ))
+            Ok(to_js(trainer.config()))
         })
     }
 
@@ -330,8 +334,4 @@ impl Session {
 #[wasm_bindgen(js_name = checkDataset)]
 pub fn check_dataset(text: &[u8]) -> String {
     to_json(&OwnDataset::check(text, DatasetLimits::default()).1)
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("plain data serialises")
 }
