@@ -13,11 +13,17 @@ if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
 fi
 bash scripts/build-web.sh >&2
 cargo build --release --quiet
+# The shared data, initial weights and batch order: the default seeds, and seeds 1-5 for the
+# time to 95% (override with SEEDS="1 2 3").
 target/release/seq2seq-playground dataset > benches/peers/tfjs/data.json
+seeds=${SEEDS:-1 2 3 4 5}
+for seed in $seeds; do
+  target/release/seq2seq-playground dataset --seed "$seed" > "benches/peers/tfjs/data-seed$seed.json"
+done
 (cd benches/peers/tfjs && npm ci --no-audit --no-fund --silent)  # TF.js from the npm registry
 cd tests/browser
 npm ci --no-audit --no-fund --silent
-node peer-bench.mjs "$@"
+node peer-bench.mjs --seeds "$(echo $seeds | tr ' ' ,)" "$@"
 # The native CPU bench and its PyTorch peer, in the same report.
 cd ../..
 if [ "${SKIP_TORCH:-0}" != 1 ]; then bash benches/compare_torch.sh 100; fi

@@ -1,26 +1,55 @@
 #!/usr/bin/env bash
-# Trains the default model (batch 32, embedding 32, hidden 64, GRU + additive attention, reverse
-# lengths 8-12) with this project's CLI and with the PyTorch CPU peer, in one go, and prints both
-# side by side with the ratio. Installs PyTorch from PyPI into benches/peers/.venv on first use.
-#   usage: benches/compare_torch.sh [steps]
+# This project's native bench against the identical PyTorch model, alternating runs of the two
+# (RUNS of each, default 5), and prints each side's median and min-max steps/s, the threads each
+# side really used, and the ratio of medians. Installs PyTorch from PyPI into
+# benches/peers/.venv on first use.
+#   usage: benches/compare_torch.sh [steps] [--device cpu|wgpu] [--model default|large]
+#   RUNS=7 TORCH_THREADS=1 TORCH_DEVICE=cuda benches/compare_torch.sh 100 --device wgpu
+# --device wgpu builds this side with the `wgpu` feature (burn's wgpu runtime natively).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-100}
+shift || true
+device=cpu
+model=default
+while [ $# -gt 0 ]; do
+  case $1 in
+    --device) device=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+runs=${RUNS:-5}
 venv=benches/peers/.venv
 if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
   echo "installing PyTorch from PyPI into $venv (first run only)..." >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet torch
 fi
-cargo build --release --quiet
-ours=$(target/release/seq2seq-playground bench --json --steps "$steps")
-theirs=$("$venv/bin/python" benches/peers/torch_seq2seq.py --steps "$steps")
-python3 - "$ours" "$theirs" <<'PY'
-import json, sys
-ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"{'implementation':<44} {'steps/s':>9} {'tokens/s':>10} {'threads':>8}")
-for r in (ours, theirs):
-    print(f"{r['impl']:<44} {r['steps_per_second']:>9.1f} {r['target_tokens_per_second']:>10.0f} {r['threads']:>8}")
-ratio = ours["steps_per_second"] / theirs["steps_per_second"]
-print(f"ratio seq2seq-playground / PyTorch: {ratio:.2f}x steps/s")
+features=()
+[ "$device" = wgpu ] && features=(--features wgpu)
+cargo build --release --quiet "${features[@]}"
+results=$(mktemp)
+for i in $(seq "$runs"); do
+  echo "run $i/$runs" >&2
+  target/release/seq2seq-playground bench --json --steps "$steps" --device "$device" --model "$model" | sed 's/^/ours /' >> "$results"
+  "$venv/bin/python" benches/peers/torch_seq2seq.py --steps "$steps" --model "$model" \
+    --threads "${TORCH_THREADS:-0}" --device "${TORCH_DEVICE:-cpu}" | sed 's/^/torch /' >> "$results"
+done
+python3 - "$results" "$(date -u +%Y-%m-%d)" "$(nproc)" <<'PY'
+import json, statistics, sys
+rows = [line.split(" ", 1) for line in open(sys.argv[1])]
+sides = {"ours": [], "torch": []}
+for side, text in rows:
+    sides[side].append(json.loads(text))
+print(f"{sys.argv[2]}, {sys.argv[3]} CPUs; {len(sides['ours'])} alternating runs of each side, {sides['ours'][0]['steps']} steps each")
+print(f"{'implementation':<46} {'steps/s median (min-max)':>26} {'threads':>8}")
+med = {}
+for side, runs in sides.items():
+    rates = [r["steps_per_second"] for r in runs]
+    med[side] = statistics.median(rates)
+    print(f"{runs[0]['impl']:<46} {med[side]:>10.1f} ({min(rates):.1f}-{max(rates):.1f})      {runs[0]['threads']:>8}")
+ratios = [o["steps_per_second"] / t["steps_per_second"] for o, t in zip(sides["ours"], sides["torch"])]
+print(f"ratio seq2seq-playground / PyTorch: {med['ours'] / med['torch']:.2f}x (medians); run by run {min(ratios):.2f}-{max(ratios):.2f}x")
 PY
+rm -f "$results"

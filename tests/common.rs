@@ -34,3 +34,20 @@ pub fn weight_values(trainer: &Trainer) -> Vec<Vec<f32>> {
     trainer.model().visit(&mut values);
     values.0
 }
+
+/// Runs the command-line program with `args`; panics with its error output when it fails.
+pub fn run_cli<I, S>(args: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_seq2seq-playground"))
+        .args(args)
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

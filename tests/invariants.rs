@@ -96,11 +96,14 @@ fn the_same_seed_gives_the_same_run() {
 #[test]
 fn a_checkpoint_restores_the_weights_bit_for_bit() {
     let (trainer, eval) = common::train(RunConfig::default(), 20);
-    let bytes = trainer.checkpoint().to_bytes();
+    let bytes = trainer.checkpoint().unwrap().to_bytes();
     let restored =
         Trainer::from_checkpoint(&Checkpoint::from_bytes(&bytes).unwrap(), &common::cpu()).unwrap();
     assert_eq!(restored.step_count(), 20);
-    assert_eq!(restored.checkpoint().weights, trainer.checkpoint().weights);
+    assert_eq!(
+        restored.checkpoint().unwrap().weights,
+        trainer.checkpoint().unwrap().weights
+    );
     let again = pollster::block_on(restored.evaluate(usize::MAX)).unwrap();
     assert_eq!(again.loss, eval.loss);
     assert!(matches!(
@@ -116,7 +119,7 @@ fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
     config.train.learning_rate = 10.0;
     config.train.clip_norm = 0.0;
     let mut trainer = Trainer::new(config, &common::cpu()).unwrap();
-    let mut weights_at = vec![trainer.checkpoint().weights];
+    let mut weights_at = vec![trainer.checkpoint().unwrap().weights];
     let mut diverged = None;
     for _ in 0..50 {
         let metrics = pollster::block_on(trainer.step()).unwrap();
@@ -124,13 +127,13 @@ fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
             diverged = Some(metrics);
             break;
         }
-        weights_at.push(trainer.checkpoint().weights);
+        weights_at.push(trainer.checkpoint().unwrap().weights);
     }
     let metrics = diverged.expect("lr 10 without clipping diverges");
     assert!(metrics.loss > 27.0, "loss {}", metrics.loss);
     assert_eq!(trainer.step_count(), metrics.step);
     assert_eq!(
-        trainer.checkpoint().weights,
+        trainer.checkpoint().unwrap().weights,
         weights_at[metrics.step],
         "weights restored to those of step {}",
         metrics.step
@@ -167,7 +170,7 @@ fn copied_weights_train_exactly_like_the_original() {
 #[test]
 fn a_restored_checkpoint_keeps_training() {
     let (trainer, _) = common::train(RunConfig::default(), 2);
-    let bytes = trainer.checkpoint().to_bytes();
+    let bytes = trainer.checkpoint().unwrap().to_bytes();
     let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
     let mut restored = Trainer::from_checkpoint(&checkpoint, &common::cpu()).unwrap();
     let metrics = pollster::block_on(restored.step()).unwrap();
@@ -210,7 +213,7 @@ fn train_settings_change_between_steps_and_bad_ones_are_refused() {
 #[test]
 fn an_async_checkpoint_is_the_same_file_and_loads_back_bit_for_bit() {
     let (trainer, _) = common::train(RunConfig::default(), 10);
-    let sync = trainer.checkpoint().to_bytes();
+    let sync = trainer.checkpoint().unwrap().to_bytes();
     let saved = pollster::block_on(trainer.checkpoint_async())
         .unwrap()
         .to_bytes();
@@ -241,12 +244,12 @@ fn a_run_on_own_data_saves_its_data_and_resumes() {
     for _ in 0..5 {
         pollster::block_on(trainer.step()).unwrap();
     }
-    let bytes = trainer.checkpoint().to_bytes();
+    let bytes = trainer.checkpoint().unwrap().to_bytes();
     let restored =
         Trainer::from_checkpoint(&Checkpoint::from_bytes(&bytes).unwrap(), &common::cpu()).unwrap();
     assert!(restored.own_data().is_some());
     assert_eq!(restored.data().train.len(), trainer.data().train.len());
-    assert_eq!(restored.checkpoint().to_bytes(), bytes);
+    assert_eq!(restored.checkpoint().unwrap().to_bytes(), bytes);
 }
 
 #[test]

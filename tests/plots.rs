@@ -336,27 +336,20 @@ fn a_real_run_gives_data_for_all_four_plots() {
 #[test]
 fn cli_writes_the_four_plots_as_png() {
     let dir = std::env::temp_dir().join(format!("seq2seq-plots-{}", std::process::id()));
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_seq2seq-playground"))
-        .args([
-            "train",
-            "--steps",
-            "4",
-            "--dataset-size",
-            "100",
-            "--eval-every",
-            "2",
-        ])
-        .arg("--checkpoint")
-        .arg(dir.join("model.s2s"))
-        .arg("--plots")
-        .arg(&dir)
-        .output()
-        .expect("the CLI runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let checkpoint = dir.join("model.s2s");
+    common::run_cli([
+        "train",
+        "--steps",
+        "4",
+        "--dataset-size",
+        "100",
+        "--eval-every",
+        "2",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--plots",
+        dir.to_str().unwrap(),
+    ]);
     for name in ["embedding-3d", "attention", "padding-mask", "curves"] {
         let bytes = std::fs::read(dir.join(format!("{name}.png"))).expect(name);
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");

@@ -112,13 +112,24 @@ async function main() {
     const msg = event.data;
     switch (msg.type) {
       case 'ready':
-        $('backend').textContent = msg.backend === 'webgpu' ? `WebGPU · ${msg.adapter}` : `CPU · ${msg.adapter}`;
-        $('backend').dataset.backend = msg.backend;
+        showBackend(msg);
         showRun(msg.config, msg.data);
         step = msg.step;
         $('step').textContent = String(step);
-        if (!$('status').classList.contains('warn')) setStatus('ready: press Start');
+        if (!$('status').classList.contains('warn')) setStatus(`${speedsNotice(msg.speeds, msg.backend)}ready: press Start`);
         buttons();
+        break;
+      case 'backend':
+        showBackend(msg);
+        if (msg.error) $('backend-choice-message').textContent = msg.error;
+        if (msg.step !== undefined) {
+          step = msg.step;
+          $('step').textContent = String(step);
+        }
+        buttons();
+        break;
+      case 'backend-speeds':
+        showSpeeds(msg.speeds, msg.backend);
         break;
       case 'notice':
         setStatus(msg.message, msg.level);
@@ -234,6 +245,36 @@ async function main() {
         break;
     }
   };
+
+  // Which backend trains, which the person can pick, and what was measured.
+  const showBackend = (msg) => {
+    $('backend').textContent = msg.backend === 'webgpu' ? `WebGPU · ${msg.adapter}` : `CPU · ${msg.adapter}`;
+    $('backend').dataset.backend = msg.backend;
+    const choice = $('backend-choice');
+    choice.value = msg.backend;
+    for (const option of choice.options) option.disabled = !(msg.available || ['cpu']).includes(option.value);
+    choice.disabled = (msg.available || []).length < 2;
+    $('backend-choice-message').textContent = '';
+    if (msg.speeds) showSpeeds(msg.speeds, msg.backend);
+  };
+  const speedsText = (speeds) => {
+    const parts = [];
+    if (speeds && speeds.webgpu !== undefined) parts.push(`WebGPU ${speeds.webgpu.toFixed(1)} steps/s`);
+    if (speeds && speeds.cpu !== undefined) parts.push(`CPU ${speeds.cpu.toFixed(1)} steps/s`);
+    return parts.join(', ');
+  };
+  const backendName = (backend) => (backend === 'webgpu' ? 'WebGPU' : 'the CPU');
+  // "WebGPU 0.6 steps/s, CPU 55.2 steps/s: training on the CPU. " when both were measured.
+  const speedsNotice = (speeds, backend) => (speedsText(speeds) ? `${speedsText(speeds)}: training on ${backendName(backend)}. ` : '');
+  const showSpeeds = (speeds, backend) => {
+    const text = speedsText(speeds);
+    $('backend-speeds').textContent = text ? `measured: ${text} (picked ${backendName(backend)})` : '';
+    app.backendSpeeds = speeds;
+  };
+  $('backend-choice').addEventListener('change', () => {
+    $('backend-choice-message').textContent = 'moving the run…';
+    send({ type: 'switch-backend', backend: $('backend-choice').value });
+  });
 
   // Starts (or restarts) the training worker. `checkpoint`: bytes of a run to continue.
   const startWorker = ({ config, backend, checkpoint, checkpointNotice }) => {

@@ -9,15 +9,20 @@
 //               {type: 'check-data', bytes}, {type: 'own-data', bytes},
 //               {type: 'save', reason}, {type: 'load', bytes, reason},
 //               {type: 'compare-start', base, models: [a, b]}, {type: 'compare-stop'},
+//               {type: 'switch-backend', backend: 'cpu' | 'webgpu'} (moves the run, progress kept),
 //               {type: 'lose-device'} (tests: destroys the WebGPU device as a driver reset would)
 // Messages out: {type: 'ready' | 'notice' | 'metrics' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic'
 //               | 'train-settings' | 'rebuilt' | 'translation' | 'data-report' | 'saved' | 'loaded'
-//               | 'compare-metrics' | 'compare-state' | 'device-lost', ...}
+//               | 'compare-metrics' | 'compare-state' | 'device-lost' | 'backend' | 'backend-speeds', ...}
 import init, { Session, checkDataset } from '../pkg/seq2seq_playground.js';
 
 const ADAPTER_TIMEOUT_MS = 5000;
 const DEVICE_TIMEOUT_MS = 30000;
 const TARGET_CHUNK_MS = 150;
+// Measuring a backend: one warm-up step (shaders compiled, buffers allocated), then chunks of
+// MEASURE_CHUNK steps (one read back each, as training does) for at least MEASURE_MS.
+const MEASURE_CHUNK = 5;
+const MEASURE_MS = 1500;
 
 let session = null;
 let running = false;
@@ -32,6 +37,9 @@ let plotExample = { validation: 0 };
 let speed = [];  // recent {steps, ms}
 let fixedStepsPerChunk = 0;  // 0 = adapt the chunk to about TARGET_CHUNK_MS
 let backendInUse = null;
+let backendChoice = 'auto';  // 'auto' (measured), or the one the link or the person forced
+let webgpuAdapter = null;    // description of the WebGPU adapter when there is one
+let speeds = {};             // measured steps/s per backend
 let comparison = null;       // {session, running}
 let gpuDevice = null;        // the WebGPU device burn opened (for the device-lost watch)
 let deviceLost = false;
@@ -73,7 +81,7 @@ if (globalThis.GPUAdapter) {
     const device = await requestDevice.apply(this, args);
     gpuDevice = device;
     device.lost.then((info) => {
-      if (gpuDevice !== device) return;
+      if (gpuDevice !== device || backendInUse !== 'webgpu') return;
       deviceLost = true;
       running = false;
       postMessage({ type: 'device-lost', message: info.message || info.reason || 'the GPU device was lost' });
@@ -118,6 +126,8 @@ function describeAdapter(adapter) {
   return text;
 }
 
+// Opens the run's session: on the CPU, on WebGPU, or ('auto') on whichever of the two trains
+// faster here, measured.
 async function openSession(config, wanted) {
   const configJson = JSON.stringify(config);
   if (wanted !== 'cpu') {
@@ -125,7 +135,9 @@ async function openSession(config, wanted) {
     if (adapter) {
       try {
         const s = await withTimeout(Session.create(configJson, 'webgpu'), DEVICE_TIMEOUT_MS, 'WebGPU device');
-        return { session: s, backend: 'webgpu', adapter: describeAdapter(adapter) };
+        webgpuAdapter = describeAdapter(adapter);
+        if (wanted === 'webgpu') return { session: s, backend: 'webgpu', adapter: webgpuAdapter };
+        return await fasterOf(s, await Session.create(configJson, 'cpu'));
       } catch (e) {
         if (isConfigError(e)) throw e;
         postMessage({ type: 'notice', level: 'warn', message: `WebGPU failed (${errorText(e)}); training on the CPU instead.` });
@@ -135,7 +147,78 @@ async function openSession(config, wanted) {
     }
   }
   const s = await Session.create(configJson, 'cpu');
-  return { session: s, backend: 'cpu', adapter: 'WebAssembly on the CPU (burn flex)' };
+  return { session: s, backend: 'cpu', adapter: CPU_ADAPTER };
+}
+
+const CPU_ADAPTER = 'WebAssembly on the CPU (burn flex)';
+
+// Training steps/s of a session: one warm-up step, then whole chunks for MEASURE_MS.
+async function measureSpeed(s) {
+  await s.train(1);
+  let steps = 0;
+  const t0 = performance.now();
+  do {
+    steps += JSON.parse(await s.train(MEASURE_CHUNK)).steps_done;
+  } while (performance.now() - t0 < MEASURE_MS);
+  return (steps * 1000) / (performance.now() - t0);
+}
+
+function speedsText() {
+  const parts = [];
+  if (speeds.webgpu !== undefined) parts.push(`WebGPU ${speeds.webgpu.toFixed(1)} steps/s`);
+  if (speeds.cpu !== undefined) parts.push(`CPU ${speeds.cpu.toFixed(1)} steps/s`);
+  return parts.join(', ');
+}
+
+// Measures both sessions (same config), keeps the faster one reset to step 0, frees the other,
+// and says what it found.
+async function fasterOf(webgpu, cpu) {
+  postMessage({ type: 'notice', message: 'measuring WebGPU and the CPU on a few training steps…' });
+  speeds = { webgpu: await measureSpeed(webgpu), cpu: await measureSpeed(cpu) };
+  const backend = speeds.webgpu > speeds.cpu ? 'webgpu' : 'cpu';
+  const [kept, dropped] = backend === 'webgpu' ? [webgpu, cpu] : [cpu, webgpu];
+  dropped.free();
+  kept.reset();
+  postMessage({ type: 'backend-speeds', speeds, backend });
+  postMessage({ type: 'notice', message: `${speedsText()}: training on ${backend === 'webgpu' ? 'WebGPU' : 'the CPU'}.` });
+  return { session: kept, backend, adapter: backend === 'webgpu' ? webgpuAdapter : CPU_ADAPTER };
+}
+
+// After a rebuild on 'auto' with both backends at hand: measure the new model on both and move
+// to the faster one.
+async function rechooseBackend() {
+  if (backendChoice !== 'auto' || !webgpuAdapter) return;
+  const other = backendInUse === 'webgpu' ? 'cpu' : 'webgpu';
+  const probe = await session.movedTo(other);
+  const [webgpu, cpu] = other === 'webgpu' ? [probe, session] : [session, probe];
+  const chosen = await fasterOf(webgpu, cpu);
+  session = chosen.session;
+  backendInUse = chosen.backend;
+  postMessage({ type: 'backend', backend: chosen.backend, adapter: chosen.adapter, available: availableBackends() });
+}
+
+function availableBackends() {
+  return webgpuAdapter ? ['cpu', 'webgpu'] : ['cpu'];
+}
+
+// Moves the run (weights, optimiser state, batch position, step) to the other backend.
+async function switchBackend(backend) {
+  if (backend === backendInUse) return;
+  if (backend === 'webgpu' && !webgpuAdapter) throw new Error('this browser gave no WebGPU adapter');
+  const wasRunning = running;
+  await stopLoop();
+  const moved = await serial(() => session.movedTo(backend));
+  session.free();
+  session = moved;
+  backendInUse = backend;
+  backendChoice = backend;
+  speed = [];
+  postMessage({ type: 'backend', backend, adapter: backend === 'webgpu' ? webgpuAdapter : CPU_ADAPTER, available: availableBackends(), step: session.step });
+  if (wasRunning) {
+    running = true;
+    postMessage({ type: 'state', running });
+    loop();
+  }
 }
 
 function isConfigError(e) {
@@ -282,7 +365,8 @@ onmessage = async (event) => {
     switch (msg.type) {
       case 'init': {
         wasm = await init(msg.module ? { module_or_path: msg.module } : undefined);
-        const opened = await openSession(msg.config, msg.backend);
+        backendChoice = msg.backend || 'auto';
+        const opened = await openSession(msg.config, backendChoice);
         session = opened.session;
         backendInUse = opened.backend;
         if (msg.checkpoint) {
@@ -293,7 +377,8 @@ onmessage = async (event) => {
         evalExamples = msg.evalExamples || evalExamples;
         if (Number.isFinite(msg.plotEvery)) plotEvery = msg.plotEvery;
         postMessage({
-          type: 'ready', backend: opened.backend, adapter: opened.adapter, config: JSON.parse(session.configJson()),
+          type: 'ready', backend: opened.backend, adapter: opened.adapter, available: availableBackends(), speeds,
+          config: JSON.parse(session.configJson()),
           data: JSON.parse(session.dataInfo()), step: session.step,
         });
         await sendPlotData(session.step);
@@ -316,6 +401,7 @@ onmessage = async (event) => {
           await stopLoop();
           await serial(() => session.rebuild(JSON.stringify(msg.config), Boolean(msg.keepOwnData)));
           postMessage({ type: 'rebuilt', ok: true, changed: msg.changed });
+          await serial(rechooseBackend);
           await announceNewRun({ why: 'rebuilt' });
         } catch (e) {
           postMessage({ type: 'rebuilt', ok: false, changed: msg.changed, errors: isConfigError(e) ? JSON.parse(e) : [{ field: msg.changed, value: '', reason: errorText(e) }] });
@@ -370,6 +456,13 @@ onmessage = async (event) => {
       }
       case 'compare-stop':
         await stopComparison();
+        break;
+      case 'switch-backend':
+        try {
+          await switchBackend(msg.backend);
+        } catch (e) {
+          postMessage({ type: 'backend', backend: backendInUse, available: availableBackends(), error: errorText(e) });
+        }
         break;
       case 'lose-device':
         if (gpuDevice) gpuDevice.destroy();

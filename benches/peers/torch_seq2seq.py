@@ -10,7 +10,6 @@ norm 1.0; teacher forcing 1.0. Prints one JSON line.
 """
 import argparse
 import json
-import os
 import random
 import time
 
@@ -57,7 +56,7 @@ class Seq2Seq(nn.Module):
         return self.output(features)
 
 
-def batch(rng, size=32, lo=8, hi=12):
+def batch(rng, size=32, lo=8, hi=12, device="cpu"):
     sources = [[4 + rng.randrange(SYMBOLS) for _ in range(rng.randint(lo, hi))] for _ in range(size)]
     s_len = max(map(len, sources))
     t_len = s_len + 1
@@ -71,24 +70,31 @@ def batch(rng, size=32, lo=8, hi=12):
         tgt_out[i, : len(s) + 1] = torch.tensor(target + [EOS])
     lens = torch.tensor([len(s) for s in sources])
     mask = (src != PAD).float()
-    return src, lens, mask, tgt_in, tgt_out
+    on = lambda t: t.to(device)  # noqa: E731 (lengths stay on the CPU, as packing wants)
+    return on(src), lens, on(mask), on(tgt_in), on(tgt_out)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's choice)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--model", default="default", choices=["default", "large"])
     args = parser.parse_args()
     torch.manual_seed(7)
-    threads = os.cpu_count() or 1
-    torch.set_num_threads(threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+    sizes = {"default": (32, 32, 64), "large": (256, 128, 512)}[args.model]
+    batch_size, emb, hidden = sizes
     rng = random.Random(42)
-    model = Seq2Seq()
+    model = Seq2Seq(emb, hidden).to(args.device)
     optim = torch.optim.Adam(model.parameters(), lr=0.005, betas=(0.9, 0.999), eps=1e-5)
     loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
 
     def step():
-        src, lens, mask, tgt_in, tgt_out = batch(rng)
+        src, lens, mask, tgt_in, tgt_out = batch(rng, batch_size, device=args.device)
         logits = model(src, lens, mask, tgt_in)
         loss = loss_fn(logits.reshape(-1, VOCAB), tgt_out.reshape(-1))
         optim.zero_grad()
@@ -106,7 +112,8 @@ def main():
         tokens += n
     seconds = time.perf_counter() - start
     print(json.dumps({
-        "impl": f"PyTorch {torch.__version__} (CPU)",
+        "impl": f"PyTorch {torch.__version__} ({args.device})",
+        "model": args.model,
         "steps": args.steps,
         "steps_per_second": args.steps / seconds,
         "target_tokens_per_second": tokens / seconds,

@@ -1,5 +1,6 @@
 //! Command-line arguments.
 
+use super::device::DeviceArg;
 use crate::data::TaskKind;
 use crate::model::{AttentionKind, CellKind, InitKind};
 use crate::train::RunConfig;
@@ -134,15 +135,18 @@ impl RunArgs {
             t.seed = seed;
             r.seed = seed;
         }
-        config.validate().map_err(|errors| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        config.validate().map_err(config_errors)?;
         Ok(config)
     }
+}
+
+/// Refused config values as one line for the terminal.
+pub fn config_errors(errors: Vec<crate::train::ConfigError>) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `train` arguments.
@@ -151,7 +155,11 @@ pub struct TrainArgs {
     /// The run's settings.
     #[command(flatten)]
     pub run: RunArgs,
-    /// Optimiser steps.
+    /// Go on with the run saved in this file (by `train` or the page's Save) instead of starting
+    /// a new one; its own settings are used and the run settings above must not be given.
+    #[arg(long, conflicts_with_all = ["config", "task", "min_len", "max_len", "dataset_size", "embedding", "hidden", "cell", "layers", "attention", "init", "lr", "batch_size", "teacher_forcing", "clip_norm", "seed"])]
+    pub resume: Option<PathBuf>,
+    /// Train until this step count (a resumed run counts from its saved step).
     #[arg(long, default_value_t = 2000)]
     pub steps: usize,
     /// Validate every this many steps.
@@ -184,9 +192,33 @@ pub struct DatasetArgs {
     pub run: RunArgs,
 }
 
+/// The model `bench` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchModel {
+    /// Batch 32, embedding 32, hidden 64 (the page's default sizes).
+    Default,
+    /// Batch 256, embedding 128, hidden 512.
+    Large,
+}
+
 /// `bench` arguments.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Where to train: cpu (burn flex) or wgpu (needs the `wgpu` feature).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+    /// Which model sizes.
+    #[arg(long, value_enum, default_value_t = BenchModel::Default)]
+    pub model: BenchModel,
+    /// Recurrent cell instead of the model's GRU: rnn, gru, lstm.
+    #[arg(long, value_parser = cell)]
+    pub cell: Option<CellKind>,
+    /// Attention instead of the model's additive: none, dot, general, additive.
+    #[arg(long, value_parser = attention)]
+    pub attention: Option<AttentionKind>,
+    /// Also count GPU kernel launches per step, by kind (wgpu; from cubecl's profiler log).
+    #[arg(long)]
+    pub count_launches: bool,
     /// Timed steps.
     #[arg(long, default_value_t = 100)]
     pub steps: usize,

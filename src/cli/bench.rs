@@ -1,67 +1,100 @@
-//! `bench`: training throughput of the default model (batch 32, embedding 32, hidden 64, GRU,
-//! additive attention, `reverse` with lengths 8-12), on the CPU.
+//! `bench`: training throughput of a fixed model on a chosen device, and, with
+//! `--count-launches`, the GPU kernel launches one training step takes (from cubecl's profiler).
 
-use super::args::BenchArgs;
+use super::args::{BenchArgs, BenchModel, config_errors};
+use super::launches::LaunchLog;
 use crate::data::TaskKind;
 use crate::train::{RunConfig, Trainer};
-use burn::prelude::Device;
 use std::time::Instant;
 
-/// The benchmarked configuration.
-pub fn bench_config() -> RunConfig {
+/// The benchmarked configuration: the default model (batch 32, embedding 32, hidden 64, GRU +
+/// additive attention) or the large one (batch 256, embedding 128, hidden 512), on `reverse`
+/// with lengths 8-12.
+pub fn bench_config(model: BenchModel) -> RunConfig {
     let mut config = RunConfig::default();
     config.task.kind = TaskKind::Reverse;
     config.task.min_len = 8;
     config.task.max_len = 12;
+    if model == BenchModel::Large {
+        config.train.batch_size = 256;
+        config.model.embedding_size = 128;
+        config.model.hidden_size = 512;
+    }
     config
 }
 
 /// Runs `bench`.
 pub fn run(args: BenchArgs) -> Result<(), String> {
-    let config = bench_config();
-    let mut trainer =
-        Trainer::new(config.clone(), &Device::flex()).map_err(|e| format!("{e:?}"))?;
-    for _ in 0..args.warmup {
+    let mut config = bench_config(args.model);
+    if let Some(cell) = args.cell {
+        config.model.cell = cell;
+    }
+    if let Some(attention) = args.attention {
+        config.model.attention = attention;
+    }
+    // Before the device opens: cubecl reads its profiler settings once, at start.
+    let launches = args.count_launches.then(LaunchLog::enable).transpose()?;
+    let device = args.device.open()?;
+    let mut trainer = Trainer::new(config.clone(), &device).map_err(config_errors)?;
+    for _ in 0..args.warmup.max(1) {
         pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
     }
+    let launches_before = launches.as_ref().map(LaunchLog::read).transpose()?;
+    let steps = args.steps.max(1);
     let start = Instant::now();
     let mut tokens = 0usize;
     let mut last_loss = f32::NAN;
-    for _ in 0..args.steps.max(1) {
+    for _ in 0..steps {
+        // One read back per step (loss and gradient norm), as `Trainer::step` does.
         let metrics = pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
         tokens += metrics.target_tokens;
         last_loss = metrics.loss;
     }
     let seconds = start.elapsed().as_secs_f64();
-    let steps_per_second = args.steps.max(1) as f64 / seconds;
+    let launches = match (launches, launches_before) {
+        (Some(log), Some(before)) => Some(log.read()?.since(&before, steps)),
+        _ => None,
+    };
+    let steps_per_second = steps as f64 / seconds;
     let tokens_per_second = tokens as f64 / seconds;
+    let model = format!(
+        "batch {}, embedding {}, hidden {}, {} + {} attention, lengths {}-{}",
+        config.train.batch_size,
+        config.model.embedding_size,
+        config.model.hidden_size,
+        config.model.cell.name(),
+        config.model.attention.name(),
+        config.task.min_len,
+        config.task.max_len
+    );
     if args.json {
         println!(
             "{}",
             serde_json::json!({
-                "impl": "seq2seq-playground (burn flex, CPU)",
-                "steps": args.steps,
+                "impl": format!("seq2seq-playground ({})", args.device.describe()),
+                "device": format!("{:?}", args.device).to_lowercase(),
+                "model": model,
+                "steps": steps,
                 "steps_per_second": steps_per_second,
                 "target_tokens_per_second": tokens_per_second,
                 "last_loss": last_loss,
-                "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+                // burn's flex backend runs a training step on one thread.
+                "threads": 1,
+                "launches_per_step": launches.as_ref().map(|l| l.per_step),
+                "launches_by_kind": launches.as_ref().map(|l| &l.by_kind),
             })
         );
     } else {
         println!(
-            "seq2seq-playground (burn 0.22.1 on flex CPU): batch {}, embedding {}, hidden {}, {} + {} attention, lengths {}-{}",
-            config.train.batch_size,
-            config.model.embedding_size,
-            config.model.hidden_size,
-            config.model.cell.name(),
-            config.model.attention.name(),
-            config.task.min_len,
-            config.task.max_len
+            "seq2seq-playground (burn 0.22.1, {}): {model}",
+            args.device.describe()
         );
         println!(
-            "{:.1} steps/s, {:.0} target tokens/s over {} steps ({:.2} s); last loss {:.3}",
-            steps_per_second, tokens_per_second, args.steps, seconds, last_loss
+            "{steps_per_second:.1} steps/s, {tokens_per_second:.0} target tokens/s over {steps} steps ({seconds:.2} s); last loss {last_loss:.3}",
         );
+        if let Some(launches) = launches {
+            print!("{launches}");
+        }
     }
     Ok(())
 }

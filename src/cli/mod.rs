@@ -3,6 +3,8 @@
 mod args;
 mod bench;
 mod dataset;
+mod device;
+mod launches;
 mod plots;
 mod serve;
 mod table;

@@ -1,25 +1,29 @@
 //! `train`: trains with a progress bar, validates along the way, writes a checkpoint.
 
-use super::args::TrainArgs;
+use super::args::{TrainArgs, config_errors};
 use super::plots::write_plots;
-use crate::train::Trainer;
+use crate::train::{Checkpoint, Trainer};
 use crate::viz::Plots;
 use burn::prelude::Device;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
 
 /// Runs `train`.
 pub fn run(args: TrainArgs) -> Result<(), String> {
-    let config = args.run.to_config()?;
     if args.steps == 0 {
         return Err("--steps must be at least 1".into());
     }
-    let mut trainer = Trainer::new(config, &Device::flex()).map_err(|errors| {
-        errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
+    let mut trainer = match &args.resume {
+        Some(path) => resume(path)?,
+        None => Trainer::new(args.run.to_config()?, &Device::flex()).map_err(config_errors)?,
+    };
+    if args.resume.is_some() {
+        println!(
+            "resumed at step {} (training on to step {})",
+            trainer.step_count(),
+            args.steps
+        );
+    }
     let data = trainer.data();
     println!(
         "task {}: {} training / {} validation pairs; vocabularies {} -> {} tokens",
@@ -44,10 +48,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             diverged += 1;
             if diverged == 3 {
                 bar.abandon();
+                write_checkpoint(&trainer, &args.checkpoint)?;
                 return Err(format!(
-                    "the loss diverged (NaN/inf) three times at step {}: the last good weights \
-                     are kept; try a lower --lr (now {}) or a --clip-norm",
+                    "the loss diverged three times (last at step {}): the last good weights were \
+                     written to {}; try a lower --lr (now {}) or a --clip-norm",
                     metrics.step,
+                    args.checkpoint.display(),
                     trainer.config().train.learning_rate
                 ));
             }
@@ -90,16 +96,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         eval.token_accuracy * 100.0,
         eval.exact_accuracy * 100.0
     );
-    if let Some(dir) = args
-        .checkpoint
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    std::fs::write(&args.checkpoint, trainer.checkpoint().to_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", args.checkpoint.display()))?;
+    write_checkpoint(&trainer, &args.checkpoint)?;
     println!("checkpoint written to {}", args.checkpoint.display());
     if let Some(dir) = &args.plots {
         // The last validation step may have written them already.
@@ -109,4 +106,24 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         println!("plots written to {}", dir.display());
     }
     Ok(())
+}
+
+/// Writes the run (weights, optimiser state, batch position) to `path`, creating its folder.
+fn write_checkpoint(trainer: &Trainer, path: &Path) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let checkpoint = trainer.checkpoint().map_err(|e| e.to_string())?;
+    std::fs::write(path, checkpoint.to_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The run saved in `path` (by `train` or the page), to go on exactly where it stopped.
+fn resume(path: &Path) -> Result<Trainer, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let checkpoint =
+        Checkpoint::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Trainer::from_checkpoint(&checkpoint, &Device::flex())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

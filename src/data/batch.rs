@@ -6,7 +6,7 @@ use super::vocab::{BOS, EOS, PAD};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A padded batch, row-major `[batch, len]` matrices flattened into `Vec`s.
 ///
@@ -88,6 +88,19 @@ impl Batch {
     }
 }
 
+/// Where a [`Batcher`] stands; with the seed and the example count it is the whole state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BatcherPosition {
+    /// Completed passes over the training data.
+    pub epoch: usize,
+    /// Examples of this epoch's order already drawn.
+    pub cursor: usize,
+}
+
+/// Shuffled examples [`Batcher::at`] replays at most (epochs x examples; a checkpoint claiming
+/// more is refused): days of training at the page's speed.
+const MAX_REPLAYED_EXAMPLES: usize = 1_000_000_000;
+
 /// Draws training batches epoch by epoch: shuffle, then walk the examples in order.
 #[derive(Debug, Clone)]
 pub struct Batcher {
@@ -113,6 +126,36 @@ impl Batcher {
     /// Completed passes over the training data.
     pub fn epoch(&self) -> usize {
         self.epoch
+    }
+
+    /// Where the batcher is: epoch and position in that epoch's order.
+    pub fn position(&self) -> BatcherPosition {
+        BatcherPosition {
+            epoch: self.epoch,
+            cursor: self.cursor,
+        }
+    }
+
+    /// The batcher over `len` examples from `seed`, at `position`: the same state as the one
+    /// that got there by drawing batches (each epoch's shuffle is replayed). Fails when the
+    /// position does not fit `len` examples.
+    pub fn at(len: usize, seed: u64, position: BatcherPosition) -> Result<Self, String> {
+        if position.cursor > len {
+            return Err(format!(
+                "batch position {} is past the {len} training examples",
+                position.cursor
+            ));
+        }
+        if position.epoch.saturating_mul(len.max(1)) > MAX_REPLAYED_EXAMPLES {
+            return Err(format!("epoch {} is implausibly large", position.epoch));
+        }
+        let mut batcher = Self::new(len, seed);
+        for _ in 0..position.epoch {
+            batcher.order.shuffle(&mut batcher.rng);
+        }
+        batcher.epoch = position.epoch;
+        batcher.cursor = position.cursor;
+        Ok(batcher)
     }
 
     /// Indices of the next `batch_size` examples; a new epoch reshuffles.
@@ -176,5 +219,23 @@ mod tests {
         assert_eq!(batcher.epoch(), 0);
         batcher.next_indices(2);
         assert_eq!(batcher.epoch(), 1);
+    }
+
+    #[test]
+    fn a_batcher_rebuilt_at_its_position_draws_the_same_batches() {
+        let mut walked = Batcher::new(10, 3);
+        for size in [3, 4, 7, 2, 9, 1] {
+            walked.next_indices(size);
+        }
+        let mut rebuilt = Batcher::at(10, 3, walked.position()).unwrap();
+        assert_eq!(rebuilt.position(), walked.position());
+        for size in [5, 8, 3, 10] {
+            assert_eq!(rebuilt.next_indices(size), walked.next_indices(size));
+        }
+        let past_the_end = BatcherPosition {
+            epoch: 0,
+            cursor: 11,
+        };
+        assert!(Batcher::at(10, 3, past_the_end).is_err());
     }
 }

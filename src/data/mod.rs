@@ -11,7 +11,7 @@ pub mod tokenize;
 pub mod user_dataset;
 pub mod vocab;
 
-pub use batch::{Batch, Batcher};
+pub use batch::{Batch, Batcher, BatcherPosition};
 pub use dataset::{EncodedPair, TaskData};
 pub use own_dataset::{DatasetReport, OwnDataset};
 pub use tasks::{TaskConfig, TaskKind};

@@ -86,6 +86,14 @@ pub struct Decoder {
 pub enum DecoderInputs {
     /// Teacher forcing: the true previous tokens, BOS first `[batch, target_len]`.
     TeacherForced(Box<Tensor<2, Int>>),
+    /// Scheduled sampling: at each step and for each sequence, the true previous token where
+    /// `use_truth` is true, else the decoder's own previous guess (argmax).
+    Scheduled {
+        /// The true previous tokens, BOS first `[batch, target_len]`.
+        tokens: Box<Tensor<2, Int>>,
+        /// Per sequence and step, whether the true token is fed `[batch, target_len]`.
+        use_truth: Box<Tensor<2, Bool>>,
+    },
     /// Free running: its own previous guess (argmax), from BOS, for `steps` steps.
     Greedy {
         /// Sequences.
@@ -141,7 +149,22 @@ impl Decoder {
         self.run(encoded, source_mask, DecoderInputs::Greedy { batch, steps })
     }
 
-    /// The decoding loop shared by both modes.
+    /// Scheduled sampling (see [`DecoderInputs::Scheduled`]).
+    pub fn scheduled(
+        &self,
+        encoded: &EncoderOutput,
+        source_mask: Tensor<2>,
+        target_input: Tensor<2, Int>,
+        use_truth: Tensor<2, Bool>,
+    ) -> DecoderOutput {
+        let inputs = DecoderInputs::Scheduled {
+            tokens: Box::new(target_input),
+            use_truth: Box::new(use_truth),
+        };
+        self.run(encoded, source_mask, inputs).output
+    }
+
+    /// The decoding loop shared by all modes.
     pub fn run(
         &self,
         encoded: &EncoderOutput,
@@ -157,7 +180,22 @@ impl Decoder {
                 let projected = bottom.project_input(self.embedding.forward(*tokens.clone()));
                 (batch, steps, Some(projected.chunk(steps, 1).into_iter()))
             }
+            DecoderInputs::Scheduled { tokens, .. } => {
+                let [batch, steps] = tokens.dims();
+                (batch, steps, None)
+            }
             DecoderInputs::Greedy { batch, steps } => (*batch, *steps, None),
+        };
+        // Scheduled sampling: per step, the true tokens `[batch, 1]` and where to use them.
+        let mut truths = match &inputs {
+            DecoderInputs::Scheduled { tokens, use_truth } => Some(
+                tokens
+                    .clone()
+                    .chunk(steps, 1)
+                    .into_iter()
+                    .zip(use_truth.clone().chunk(steps, 1)),
+            ),
+            _ => None,
         };
         let attends = self.attention.kind != AttentionKind::None;
         let memory: Option<AttentionMemory> =
@@ -177,6 +215,10 @@ impl Decoder {
         let (mut tops, mut contexts, mut weights, mut step_logits, mut tokens) =
             (vec![], vec![], vec![], vec![], vec![]);
         for _ in 0..steps {
+            if let Some((truth, use_truth)) = truths.as_mut().and_then(Iterator::next) {
+                // the true token where drawn, else the previous guess (BOS at the first step)
+                previous = previous.mask_where(use_truth, truth);
+            }
             let token_gates: Tensor<2> = match teacher_inputs.as_mut() {
                 Some(projected) => projected
                     .next()

@@ -83,6 +83,21 @@ impl Seq2Seq {
             .forward_teacher_forced(&encoded, source_mask, target_input)
     }
 
+    /// Scores under scheduled sampling: like [`forward`](Self::forward), but each sequence
+    /// reads the true previous token only where `use_truth` `[batch, target_len]` is true, and
+    /// its own previous guess elsewhere.
+    pub fn forward_scheduled(
+        &self,
+        source: Tensor<2, Int>,
+        source_mask: Tensor<2>,
+        target_input: Tensor<2, Int>,
+        use_truth: Tensor<2, Bool>,
+    ) -> DecoderOutput {
+        let encoded = self.encoder.forward(source, source_mask.clone());
+        self.decoder
+            .scheduled(&encoded, source_mask, target_input, use_truth)
+    }
+
     /// Greedy decoding for `steps` steps from BOS.
     pub fn greedy(
         &self,

@@ -1,13 +1,14 @@
-//! Checkpoints: the run's config, vocabularies and step, and the weights (burn's burnpack
-//! record), in one self-describing file.
+//! Checkpoints: the run's config, vocabularies and step, the weights (burn's burnpack record),
+//! Adam's moments and the batcher's position, in one self-describing file: everything that
+//! decides the next step, so a loaded run goes on exactly as the saved one would have.
 
+use super::adam::AdamState;
 use super::seeded_init::init_seeded;
 use super::tensors::DeviceError;
 use super::weights::copy_weights;
 use super::{RunConfig, Trainer};
 use crate::data::dataset::Vocabularies;
-use crate::data::{OwnDataset, TaskData};
-use crate::model::Seq2Seq;
+use crate::data::{Batcher, BatcherPosition, OwnDataset, TaskData};
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::ModuleRecord;
@@ -45,6 +46,16 @@ struct Header {
     step: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     own_data: Option<OwnDataset>,
+    /// Where the batcher stands (files from before it was saved: the start of the order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batcher: Option<BatcherPosition>,
+    /// Bytes of weights after the header; the optimiser state follows them. Files from before
+    /// the optimiser state was saved have no such field: the weights run to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weights_len: Option<usize>,
+    /// The divergence guard's recent losses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    recent_losses: Vec<f32>,
 }
 
 /// A saved run.
@@ -60,6 +71,12 @@ pub struct Checkpoint {
     pub own_data: Option<OwnDataset>,
     /// burnpack bytes of the model's weights.
     pub weights: Vec<u8>,
+    /// Where the batcher stands; `None` in older files (the order starts afresh).
+    pub batcher: Option<BatcherPosition>,
+    /// Adam's moments; `None` in older files (Adam starts afresh).
+    pub optimizer: Option<AdamState>,
+    /// The divergence guard's recent losses (empty in older files).
+    pub recent_losses: Vec<f32>,
 }
 
 impl Checkpoint {
@@ -70,13 +87,20 @@ impl Checkpoint {
             vocabularies: self.vocabularies.clone(),
             step: self.step,
             own_data: self.own_data.clone(),
+            batcher: self.batcher,
+            weights_len: self.optimizer.as_ref().map(|_| self.weights.len()),
+            recent_losses: self.recent_losses.clone(),
         })
         .expect("a header always serialises");
-        let mut bytes = Vec::with_capacity(12 + header.len() + self.weights.len());
+        let optimizer = self.optimizer.as_ref().map(AdamState::to_bytes);
+        let optimizer = optimizer.unwrap_or_default();
+        let mut bytes =
+            Vec::with_capacity(12 + header.len() + self.weights.len() + optimizer.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&header);
         bytes.extend_from_slice(&self.weights);
+        bytes.extend_from_slice(&optimizer);
         bytes
     }
 
@@ -92,9 +116,19 @@ impl Checkpoint {
         if rest.len() < len {
             return Err(CheckpointError::Damaged("header cut short".into()));
         }
-        let (header, weights) = rest.split_at(len);
+        let (header, body) = rest.split_at(len);
         let header: Header = serde_json::from_slice(header)
             .map_err(|e| CheckpointError::Damaged(format!("header: {e}")))?;
+        let (weights, optimizer) = match header.weights_len {
+            None => (body, None),
+            Some(weights_len) if weights_len <= body.len() => {
+                let (weights, optimizer) = body.split_at(weights_len);
+                let optimizer =
+                    AdamState::from_bytes(optimizer).map_err(CheckpointError::Damaged)?;
+                (weights, Some(optimizer))
+            }
+            Some(_) => return Err(CheckpointError::Damaged("weights cut short".into())),
+        };
         header
             .config
             .validate()
@@ -105,19 +139,24 @@ impl Checkpoint {
             step: header.step,
             own_data: header.own_data,
             weights: weights.to_vec(),
+            batcher: header.batcher,
+            optimizer,
+            recent_losses: header.recent_losses,
         })
     }
 }
 
 impl Trainer {
-    /// Saves the run (reads the weights back synchronously: native only; the page uses
+    /// Saves the run, blocking on the reads (native only; the page uses
     /// [`checkpoint_async`](Self::checkpoint_async)).
-    pub fn checkpoint(&self) -> Checkpoint {
-        self.checkpoint_of(self.model().valid())
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn checkpoint(&self) -> Result<Checkpoint, DeviceError> {
+        pollster::block_on(self.checkpoint_async())
     }
 
     /// Saves the run with asynchronous reads only (fit for WebGPU in a page): the weights are
-    /// copied onto a CPU model first. Gives the same bytes as [`checkpoint`](Self::checkpoint).
+    /// copied onto a CPU model first, then written as burnpack; Adam's moments are read in one
+    /// transaction.
     pub async fn checkpoint_async(&self) -> Result<Checkpoint, DeviceError> {
         let vocab = &self.data().vocabularies;
         let config = self
@@ -126,26 +165,27 @@ impl Trainer {
             .seq2seq(vocab.source.len(), vocab.target.len());
         let shell = init_seeded(&config, &Device::flex(), 0);
         let model = copy_weights(self.model(), shell).await?;
-        Ok(self.checkpoint_of(model))
-    }
-
-    fn checkpoint_of(&self, model: Seq2Seq) -> Checkpoint {
+        let optimizer = self.optimizer_state().await?;
         let weights = model
             .into_record()
             .into_bytes()
             .expect("weights always serialise");
-        Checkpoint {
+        Ok(Checkpoint {
             config: self.config().clone(),
             vocabularies: self.data().vocabularies.clone(),
             step: self.step_count(),
             own_data: self.own_data().cloned(),
             weights: weights.to_vec(),
-        }
+            batcher: Some(self.batcher_position()),
+            optimizer: Some(optimizer),
+            recent_losses: self.recent_losses(),
+        })
     }
 
     /// Restores a saved run on `device`: the data is regenerated from the config (built-in
     /// tasks are deterministic) or rebuilt from the saved own dataset, and must give the saved
-    /// vocabularies. The weights are loaded without any read from the device.
+    /// vocabularies. The weights, Adam's moments and the batcher's position are loaded without
+    /// any read from the device.
     pub fn from_checkpoint(
         checkpoint: &Checkpoint,
         device: &Device,
@@ -169,18 +209,31 @@ impl Trainer {
             .try_load_record(record)
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         trainer.set_model(model, checkpoint.step);
+        if let Some(state) = &checkpoint.optimizer {
+            trainer
+                .set_optimizer_state(state)
+                .map_err(CheckpointError::Damaged)?;
+        }
+        if let Some(position) = checkpoint.batcher {
+            let batcher = Batcher::at(
+                trainer.data().train.len(),
+                trainer.config().train.seed,
+                position,
+            )
+            .map_err(CheckpointError::Damaged)?;
+            trainer.set_batcher(batcher);
+        }
+        trainer.set_recent_losses(&checkpoint.recent_losses);
         Ok(trainer)
     }
 
     /// Restores a saved run on `device` through the CPU, with asynchronous reads only (fit for
-    /// WebGPU in a page): the weights are loaded on the CPU, then copied over.
+    /// WebGPU in a page): the run is loaded on the CPU, then moved over whole.
     pub async fn from_checkpoint_async(
         checkpoint: &Checkpoint,
         device: &Device,
     ) -> Result<Self, CheckpointError> {
         let on_cpu = Self::from_checkpoint(checkpoint, &Device::flex())?;
-        let mut trainer = on_cpu.fresh_on(device);
-        trainer.load_weights_from(&on_cpu).await?;
-        Ok(trainer)
+        Ok(on_cpu.moved_to(device).await?)
     }
 }

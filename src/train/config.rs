@@ -59,7 +59,8 @@ pub struct TrainSettings {
     pub learning_rate: f64,
     /// Sequences per step.
     pub batch_size: usize,
-    /// Probability that a step uses teacher forcing (the true previous token as input).
+    /// Teacher-forcing ratio (scheduled sampling): the probability that each decoder position of
+    /// each sequence reads the true previous token rather than its own previous guess.
     pub teacher_forcing: f64,
     /// Gradients are scaled down so their global L2 norm is at most this; 0 turns clipping off.
     pub clip_norm: f64,

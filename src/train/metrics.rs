@@ -14,8 +14,9 @@ pub struct StepMetrics {
     pub loss: f32,
     /// Global gradient norm before clipping.
     pub grad_norm: f32,
-    /// Whether this step used teacher forcing.
-    pub teacher_forced: bool,
+    /// Share of decoder positions that read the true previous token (scheduled sampling: 1 is
+    /// full teacher forcing, 0 free running).
+    pub teacher_forced: f32,
     /// Target tokens in the batch (loss positions).
     pub target_tokens: usize,
     /// The loss was NaN, infinite or far above chance: the run went back to the last weights

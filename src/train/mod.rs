@@ -1,6 +1,7 @@
 //! Training: the run configuration, masked cross-entropy, gradient clipping by global norm, the
 //! step loop with Adam and teacher forcing, greedy decoding, validation metrics, checkpoints.
 
+pub mod adam;
 pub mod checkpoint;
 pub mod clipping;
 pub mod compare;
@@ -14,6 +15,7 @@ pub mod trainer;
 pub mod translate;
 pub mod weights;
 
+pub use adam::{Adam, AdamSettings, AdamState};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use clipping::clip_by_global_norm;
 pub use compare::Comparison;

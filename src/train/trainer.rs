@@ -2,19 +2,21 @@
 //! reads its metrics back with burn's asynchronous reads, so the page can await it between
 //! frames; natively it is driven with a blocking executor.
 
+use super::adam::{Adam, AdamSettings, AdamState};
 use super::clipping::clip_by_global_norm;
 use super::loss::masked_cross_entropy;
 use super::metrics::{Evaluation, SequenceScore, StepMetrics};
 use super::seeded_init::init_seeded;
 use super::tensors::{BatchTensors, DeviceError, read_floats, read_ids};
 use super::{ConfigError, RunConfig, TrainSettings};
-use crate::data::{Batch, Batcher, EncodedPair, OwnDataset, TaskData};
+use crate::data::{Batch, Batcher, BatcherPosition, EncodedPair, OwnDataset, TaskData};
 use crate::model::Seq2Seq;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::VecDeque;
 
 /// Validation examples decoded per batch.
 const EVAL_BATCH: usize = 128;
@@ -26,21 +28,23 @@ pub struct Trainer {
     data: TaskData,
     device: Device,
     model: Seq2Seq,
-    optimizer: ModuleOptimizer,
+    optimizer: Adam,
     batcher: Batcher,
-    rng: StdRng,
     step: usize,
     last_batch: Option<Batch>,
     last_good: Option<Snapshot>,
     before_change: Option<Snapshot>,
     own_data: Option<OwnDataset>,
+    recent_losses: VecDeque<f32>,
 }
 
-/// Weights and optimiser state whose loss was measured sane, with their step count.
+/// Everything that decides the next step (weights, optimiser state, batch order and position,
+/// step count: the random draws derive from the step), to go back to.
 #[derive(Clone)]
 struct Snapshot {
     model: Seq2Seq,
-    optimizer: ModuleOptimizer,
+    optimizer: Adam,
+    batcher: Batcher,
     step: usize,
 }
 
@@ -49,6 +53,16 @@ pub const SETTLED_STEPS: usize = 100;
 
 /// A loss this many times the chance-level loss (`ln(vocabulary)`) means the run has blown up.
 pub const DIVERGENCE_FACTOR: f32 = 10.0;
+
+/// Sane losses the divergence guard remembers (their median is the run's recent level).
+pub const RECENT_LOSSES: usize = 50;
+
+/// A loss this many times the median of the recent ones, and [`JUMP_MARGIN`] above it, means
+/// the run has blown up even below chance level (0.3 -> 20, say).
+pub const JUMP_FACTOR: f32 = 10.0;
+
+/// See [`JUMP_FACTOR`]: small losses may jump several-fold on a hard batch without harm.
+pub const JUMP_MARGIN: f32 = 2.0;
 
 impl Trainer {
     /// A fresh run of a built-in task on `device` (a plain device; autodiff is added here).
@@ -94,8 +108,7 @@ impl Trainer {
         );
         Self {
             batcher: Batcher::new(data.train.len(), config.train.seed),
-            rng: StdRng::seed_from_u64(config.train.seed ^ 0x7eac_4e5f),
-            optimizer: AdamConfig::new().init(),
+            optimizer: Adam::new(AdamSettings::default()),
             config,
             data,
             device,
@@ -105,6 +118,7 @@ impl Trainer {
             last_good: None,
             before_change: None,
             own_data: None,
+            recent_losses: VecDeque::with_capacity(RECENT_LOSSES),
         }
     }
 
@@ -123,16 +137,50 @@ impl Trainer {
         &self.model
     }
 
-    /// Replaces the weights (loading a checkpoint); the optimiser state starts afresh. `model`
+    /// Replaces the weights (loading a checkpoint); the optimiser state starts afresh (see
+    /// [`set_optimizer_state`](Self::set_optimizer_state)). `model`
     /// must live on this run's device (build it from [`model`](Self::model), as
     /// [`load_weights_from`](Self::load_weights_from) does): moving modules between devices reads
     /// synchronously, and it untracks the parameters for autodiff.
     pub fn set_model(&mut self, model: Seq2Seq, step: usize) {
         self.model = model;
-        self.optimizer = AdamConfig::new().init();
+        self.optimizer = Adam::new(AdamSettings::default());
         self.step = step;
         self.last_good = None;
         self.before_change = None;
+    }
+
+    /// Adam's moments, read back (asynchronously) in the model's parameter order.
+    pub async fn optimizer_state(&self) -> Result<AdamState, DeviceError> {
+        self.optimizer.state(&self.model).await
+    }
+
+    /// Replaces Adam's moments (from [`optimizer_state`](Self::optimizer_state) of a run of the
+    /// same model); fails when they do not fit this model.
+    pub fn set_optimizer_state(&mut self, state: &AdamState) -> Result<(), String> {
+        self.optimizer =
+            Adam::from_state(AdamSettings::default(), &self.model, state, &self.device)?;
+        Ok(())
+    }
+
+    /// The batch order and position.
+    pub fn batcher(&self) -> &Batcher {
+        &self.batcher
+    }
+
+    /// Where the batcher stands (with the seed, its whole state).
+    pub fn batcher_position(&self) -> BatcherPosition {
+        self.batcher.position()
+    }
+
+    /// Replaces the batch order and position (a batcher over this run's training data).
+    pub fn set_batcher(&mut self, batcher: Batcher) {
+        self.batcher = batcher;
+    }
+
+    /// Sets the batch shown as the last one (a moved run keeps showing it).
+    pub fn set_last_batch(&mut self, batch: Option<Batch>) {
+        self.last_batch = batch;
     }
 
     /// Steps done.
@@ -187,11 +235,7 @@ impl Trainer {
         if config.train != self.config.train {
             // If the new settings blow the run up, it goes back to here, not to weights the new
             // settings already spoilt while their loss still looked sane.
-            self.before_change = Some(Snapshot {
-                model: self.model.clone(),
-                optimizer: self.optimizer.clone(),
-                step: self.step,
-            });
+            self.before_change = Some(self.snapshot());
         }
         self.config = config;
         Ok(())
@@ -199,21 +243,38 @@ impl Trainer {
 
     /// Runs one optimiser step and returns its metrics tensors unread: loss and gradient norm
     /// (`[2]`), plus whether the step was teacher-forced and its target token count.
-    fn step_unread(&mut self) -> (Tensor<1>, bool, usize) {
+    fn step_unread(&mut self) -> (Tensor<1>, f32, usize) {
         let settings = &self.config.train;
         let batch = self
             .batcher
             .next_batch(&self.data.train, settings.batch_size);
         let tensors = BatchTensors::new(&batch, &self.device);
-        let teacher_forced = self.rng.random::<f64>() < settings.teacher_forcing;
-        let logits = if teacher_forced {
+        let use_truth = self.teacher_forcing_draws(&batch);
+        let forced = use_truth.iter().filter(|&&t| t).count();
+        let share = forced as f32 / use_truth.len().max(1) as f32;
+        let logits = if forced == use_truth.len() {
+            // every position reads the truth: the decoder's input projections are one product
             self.model
                 .forward(tensors.source, tensors.source_mask, tensors.target_input)
                 .logits
-        } else {
+        } else if forced == 0 {
             self.model
                 .greedy(tensors.source, tensors.source_mask, batch.target_len)
                 .output
+                .logits
+        } else {
+            let shape = [batch.batch_size, batch.target_len];
+            let use_truth = Tensor::<2, Bool>::from_data(
+                burn::tensor::TensorData::new(use_truth, shape),
+                &self.device,
+            );
+            self.model
+                .forward_scheduled(
+                    tensors.source,
+                    tensors.source_mask,
+                    tensors.target_input,
+                    use_truth,
+                )
                 .logits
         };
         let loss = masked_cross_entropy(logits, tensors.target_output, tensors.loss_mask);
@@ -227,7 +288,45 @@ impl Trainer {
         let tokens = batch.loss_tokens();
         self.last_batch = Some(batch);
         let metrics = Tensor::cat(vec![loss.detach(), norm.detach()], 0);
-        (metrics, teacher_forced, tokens)
+        (metrics, share, tokens)
+    }
+
+    /// Scheduled sampling's draws for this step, `[batch, target_len]` row-major: whether each
+    /// sequence reads the true previous token at each position (probability: the teacher-forcing
+    /// ratio), else its own previous guess (at the first position both are BOS).
+    fn teacher_forcing_draws(&self, batch: &Batch) -> Vec<bool> {
+        let ratio = self.config.train.teacher_forcing;
+        let mut rng = self.step_rng();
+        (0..batch.batch_size * batch.target_len)
+            .map(|_| rng.random::<f64>() < ratio)
+            .collect()
+    }
+
+    /// Everything that decides the next step, to go back to.
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            model: self.model.clone(),
+            optimizer: self.optimizer.clone(),
+            batcher: self.batcher.clone(),
+            step: self.step,
+        }
+    }
+
+    /// Goes back to `snapshot` (weights, optimiser, batch order and position, step).
+    fn restore(&mut self, snapshot: Snapshot) {
+        (self.model, self.optimizer, self.batcher, self.step) = (
+            snapshot.model,
+            snapshot.optimizer,
+            snapshot.batcher,
+            snapshot.step,
+        );
+    }
+
+    /// The random draws of the current step (teacher forcing): a function of the seed and the
+    /// step count only, so a resumed or rolled-back run draws exactly what it would have.
+    fn step_rng(&self) -> StdRng {
+        let step = (self.step as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        StdRng::seed_from_u64(self.config.train.seed ^ 0x7eac_4e5f ^ step)
     }
 
     /// Where a divergent run goes back to: the weights from before the last settings change
@@ -243,10 +342,32 @@ impl Trainer {
         }
     }
 
-    /// Whether a loss says the run has diverged: NaN, infinite, or far above chance level.
+    /// Whether a loss says the run has diverged: NaN, infinite, far above chance level, or far
+    /// above the run's own recent level (the median of its last [`RECENT_LOSSES`] sane losses,
+    /// once it has 10: more than [`JUMP_FACTOR`] times it and [`JUMP_MARGIN`] above it).
     pub fn is_divergent(&self, loss: f32) -> bool {
         let chance = (self.data.vocabularies.target.len() as f32).ln();
-        !loss.is_finite() || loss > DIVERGENCE_FACTOR * chance.max(1.0)
+        if !loss.is_finite() || loss > DIVERGENCE_FACTOR * chance.max(1.0) {
+            return true;
+        }
+        if self.recent_losses.len() < 10 {
+            return false;
+        }
+        let mut recent: Vec<f32> = self.recent_losses.iter().copied().collect();
+        recent.sort_by(f32::total_cmp);
+        let median = recent[recent.len() / 2];
+        loss > JUMP_FACTOR * median && loss > median + JUMP_MARGIN
+    }
+
+    /// The run's recent sane losses, oldest first (the divergence guard's memory).
+    pub fn recent_losses(&self) -> Vec<f32> {
+        self.recent_losses.iter().copied().collect()
+    }
+
+    /// Sets the divergence guard's memory (a resumed run), keeping the last [`RECENT_LOSSES`].
+    pub fn set_recent_losses(&mut self, losses: &[f32]) {
+        let skip = losses.len().saturating_sub(RECENT_LOSSES);
+        self.recent_losses = losses[skip..].iter().copied().collect();
     }
 
     /// One optimiser step.
@@ -270,11 +391,7 @@ impl Trainer {
     pub async fn steps(&mut self, count: usize) -> Result<Vec<StepMetrics>, DeviceError> {
         let mut pending = Vec::with_capacity(count.max(1));
         for _ in 0..count.max(1) {
-            let before = Snapshot {
-                model: self.model.clone(),
-                optimizer: self.optimizer.clone(),
-                step: self.step,
-            };
+            let before = self.snapshot();
             let (metrics, teacher_forced, target_tokens) = self.step_unread();
             pending.push((
                 before,
@@ -289,8 +406,7 @@ impl Trainer {
             Ok(values) => values,
             Err(error) => {
                 let first = pending.swap_remove(0).0;
-                (self.model, self.optimizer, self.step) =
-                    (first.model, first.optimizer, first.step);
+                self.restore(first);
                 return Err(error);
             }
         };
@@ -303,7 +419,7 @@ impl Trainer {
             let step = before.step + 1;
             if diverged {
                 let good = self.recovery_point(before);
-                (self.model, self.optimizer, self.step) = (good.model, good.optimizer, good.step);
+                self.restore(good);
             } else {
                 if self
                     .before_change
@@ -313,6 +429,10 @@ impl Trainer {
                     self.before_change = None;
                 }
                 self.last_good = Some(before);
+                if self.recent_losses.len() == RECENT_LOSSES {
+                    self.recent_losses.pop_front();
+                }
+                self.recent_losses.push_back(loss);
             }
             done.push(StepMetrics {
                 step: if diverged { self.step } else { step },

@@ -64,10 +64,28 @@ pub async fn copy_weights(from: &Seq2Seq, onto: Seq2Seq) -> Result<Seq2Seq, Devi
 
 impl Trainer {
     /// Takes the weights of `other` (a run of the same config, perhaps on another device); the
-    /// optimiser state starts afresh, as after loading a checkpoint.
+    /// optimiser state starts afresh.
     pub async fn load_weights_from(&mut self, other: &Trainer) -> Result<(), DeviceError> {
         let model = copy_weights(other.model(), self.model().clone()).await?;
         self.set_model(model, other.step_count());
         Ok(())
+    }
+
+    /// This run, moved whole onto `device` (the page's backend switch, a device loss): weights,
+    /// Adam's moments, batch order and position, step and last batch, with asynchronous reads
+    /// only. The next step there is the step this run would have taken (to float precision
+    /// across backends, bit for bit on the same one).
+    pub async fn moved_to(&self, device: &Device) -> Result<Trainer, DeviceError> {
+        let mut moved = self.fresh_on(device);
+        let model = copy_weights(self.model(), moved.model().clone()).await?;
+        moved.set_model(model, self.step_count());
+        let state = self.optimizer_state().await?;
+        moved
+            .set_optimizer_state(&state)
+            .map_err(DeviceError::from_display)?;
+        moved.set_batcher(self.batcher().clone());
+        moved.set_last_batch(self.last_batch().cloned());
+        moved.set_recent_losses(&self.recent_losses());
+        Ok(moved)
     }
 }

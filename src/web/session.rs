@@ -96,8 +96,9 @@ impl Session {
 
     /// The run's config as JSON.
     #[wasm_bindgen(js_name = configJson)]
-    pub fn config_json(&self) -> String {
-        to_json(self.trainer.borrow().config())
+    pub fn config_json(&self) -> Result<String, JsValue> {
+        let trainer = self.trainer.try_borrow().map_err(|_| busy())?;
+        Ok(to_json(trainer.config()))
     }
 
     /// Changes optimisation settings between steps without losing progress; `changes_json` is
@@ -215,6 +216,27 @@ impl Session {
                 }));
             }
             Ok(to_js(&rows))
+        })
+    }
+
+    /// Moves the run whole onto `backend` (weights, Adam's moments, batch order and position,
+    /// step; asynchronous reads only) and resolves to the new [`Session`]; this one is left as
+    /// it was. Rejects with a message when the device cannot be opened or read.
+    #[wasm_bindgen(js_name = movedTo)]
+    pub fn moved_to(&self, backend: Backend) -> Promise {
+        let trainer = self.trainer.clone();
+        future_to_promise(async move {
+            let device = device::open(backend)
+                .await
+                .map_err(|e| JsValue::from_str(&e))?;
+            let trainer = trainer.try_borrow().map_err(|_| busy())?;
+            let moved = trainer.moved_to(&device).await.map_err(device_error)?;
+            Ok(Session {
+                trainer: Rc::new(RefCell::new(moved)),
+                backend,
+                device,
+            }
+            .into())
         })
     }
 

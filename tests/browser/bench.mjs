@@ -23,7 +23,7 @@ async function run(backend, plots) {
   const context = await launch({ webgpu: backend === 'webgpu' });
   try {
     const t0 = performance.now();
-    const query = `?plot-every=${plots ? plotEvery : 0}${backend === 'cpu' ? '&backend=cpu' : ''}`;
+    const query = `?plot-every=${plots ? plotEvery : 0}&backend=${backend}`;
     const { page, problems } = await openPage(context, pageUrl(url, config, query));
     await page.waitForSelector('#start:not([disabled])', { timeout: 300_000 });
     const shown = await page.textContent('#backend');

@@ -72,7 +72,7 @@ async function trainsAndLearns({ webgpu, expectedBackend, steps, query, screensh
 test('trains on WebGPU: loss falls, accuracy rises, agrees with the CPU, and survives losing the device', { timeout: 900_000 }, async () => {
   // SwiftShader runs shaders on the CPU (a few steps/s here): a tiny model, few steps.
   await trainsAndLearns({
-    webgpu: true, expectedBackend: 'webgpu', steps: 40, query: '?eval-every=10&eval-examples=64',
+    webgpu: true, expectedBackend: 'webgpu', steps: 40, query: '?backend=webgpu&eval-every=10&eval-examples=64',
     screenshotName: 'webgpu.png', crosscheck: true, loseDevice: true,
   });
 });

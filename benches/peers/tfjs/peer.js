@@ -3,6 +3,9 @@
 import { createTrainer } from './seq2seq.js';
 
 const tf = globalThis.tf;
+// Steps between two reads of the loss: the playground's page reads its metrics once per 10 steps
+// (Session.train, STEPS_PER_READ), so the peer does the same.
+const READ_EVERY = 10;
 const params = new URLSearchParams(location.search);
 let trainer = null;
 let peakBytes = 0;
@@ -12,6 +15,17 @@ function memoryBytes() {
   const backend = tf.backend();
   const wasmHeap = backend && backend.wasm && backend.wasm.HEAPU8 ? backend.wasm.HEAPU8.length : 0;
   return js + wasmHeap;
+}
+
+// `steps` steps, then one read of their losses; resolves to the last loss.
+async function chunk(steps) {
+  const losses = [];
+  for (let i = 0; i < steps; i++) losses.push(trainer.step());
+  const stacked = tf.stack(losses);
+  const values = await stacked.data();
+  stacked.dispose();
+  losses.forEach((t) => t.dispose());
+  return values[values.length - 1];
 }
 
 window.peer = {
@@ -28,28 +42,22 @@ window.peer = {
     document.getElementById('status').textContent = `ready on ${backend}`;
     return { backend: tf.getBackend(), trainPairs: data.train.length, validPairs: data.valid.length };
   },
-  /** Trains for about `ms` milliseconds; reads each step's loss (as the playground does). */
+  /** Trains for about `ms` milliseconds, in chunks of READ_EVERY steps with one read each. */
   async trainFor(ms) {
     const samples = [];
     const end = performance.now() + ms;
     let loss = NaN;
     while (performance.now() < end) {
-      const t = trainer.step();
-      loss = (await t.data())[0];
-      t.dispose();
+      loss = await chunk(READ_EVERY);
       samples.push({ t: performance.now(), step: trainer.steps });
       peakBytes = Math.max(peakBytes, memoryBytes());
     }
     return { samples, loss, step: trainer.steps };
   },
-  /** Trains `steps` steps. */
+  /** Trains `steps` steps (reading the loss once per READ_EVERY steps). */
   async train(steps) {
     let loss = NaN;
-    for (let i = 0; i < steps; i++) {
-      const t = trainer.step();
-      loss = (await t.data())[0];
-      t.dispose();
-    }
+    for (let done = 0; done < steps; done += READ_EVERY) loss = await chunk(Math.min(READ_EVERY, steps - done));
     peakBytes = Math.max(peakBytes, memoryBytes());
     return { loss, step: trainer.steps };
   },

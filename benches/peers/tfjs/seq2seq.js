@@ -2,8 +2,11 @@
 // ops (not from TF.js example code), so both sides do the same work per step:
 //   embeddings 32 -> GRU encoder (hidden 64; padding keeps the previous state) -> GRU decoder fed
 //   [token gates + context gates], additive (Bahdanau) attention over the encoder states with PAD
-//   masked out -> linear over [hidden; context] -> masked cross-entropy; Adam, global-norm clip
-//   1.0, teacher forcing 1.0, Xavier-uniform weights, zero biases, N(0, 1) embeddings.
+//   masked out -> linear over [hidden; context] -> masked cross-entropy; Adam (beta 0.9/0.999,
+//   epsilon 1e-5 as burn's), global-norm clip 1.0, teacher forcing 1.0.
+// A fair twin: it starts from the playground's very initial weights (biases included) and takes
+// the playground's batch order, both written by `seq2seq-playground dataset` for the seed;
+// without them it draws Xavier-uniform weights, zero biases and N(0, 1) embeddings itself.
 // Runs on whichever TF.js backend is active (webgpu, webgl, wasm, cpu).
 const tf = globalThis.tf;
 
@@ -27,9 +30,33 @@ function lookup(table, ids) {
   return tf.reshape(flat, [...ids.shape, size]);
 }
 
-/** The model's weights. */
-export function createModel({ sourceVocab, targetVocab, embeddingSize = 32, hiddenSize = 64 }) {
+// The playground's parameter paths for each of this model's weights.
+const PLAYGROUND_NAMES = {
+  encEmbedding: 'encoder.embedding.weight',
+  encWx: 'encoder.layers.0.input_gates.weight', encBx: 'encoder.layers.0.input_gates.bias',
+  encWh: 'encoder.layers.0.hidden_gates.weight', encBh: 'encoder.layers.0.hidden_gates.bias',
+  decEmbedding: 'decoder.embedding.weight',
+  decWx: 'decoder.layers.0.input_gates.weight', decBx: 'decoder.layers.0.input_gates.bias',
+  decWh: 'decoder.layers.0.hidden_gates.weight', decBh: 'decoder.layers.0.hidden_gates.bias',
+  contextGates: 'decoder.context_gates.weight',
+  attKey: 'decoder.attention.key.weight', attKeyB: 'decoder.attention.key.bias',
+  attQuery: 'decoder.attention.query.weight',
+  attScore: 'decoder.attention.score.weight',
+  outW: 'decoder.output.weight', outB: 'decoder.output.bias',
+};
+
+/** The model's weights: the playground's initial ones when given (`initial`), else drawn. */
+export function createModel({ sourceVocab, targetVocab, embeddingSize = 32, hiddenSize = 64, initial = null }) {
   const h = hiddenSize;
+  if (initial) {
+    const model = { h };
+    for (const [name, path] of Object.entries(PLAYGROUND_NAMES)) {
+      const w = initial[path];
+      if (!w) throw new Error(`the data has no initial weights for ${path}`);
+      model[name] = tf.variable(tf.tensor(w.values, w.shape));
+    }
+    return model;
+  }
   return {
     h,
     encEmbedding: embedding(sourceVocab, embeddingSize),
@@ -148,22 +175,35 @@ export function makeBatch(pairs) {
   return { b, s, t, source, mask, input, output, lossMask };
 }
 
-/** A trainer: Adam and clipping as in the playground. */
-export function createTrainer(data, { learningRate = 0.005, batchSize = 32, clipNorm = 1.0, seed = 7 } = {}) {
-  const model = createModel({ sourceVocab: data.source_vocab_size, targetVocab: data.target_vocab_size });
-  const optimizer = tf.train.adam(learningRate);
+/** A trainer: Adam and clipping as in the playground, with its settings from `data`. */
+export function createTrainer(data) {
+  const settings = data.train_settings || {};
+  const { learning_rate: learningRate = 0.005, batch_size: batchSize = 32, clip_norm: clipNorm = 1.0, seed = 7 } = settings;
+  const sizes = data.model || {};
+  const model = createModel({
+    sourceVocab: data.source_vocab_size, targetVocab: data.target_vocab_size,
+    embeddingSize: sizes.embedding_size, hiddenSize: sizes.hidden_size, initial: data.initial_weights,
+  });
+  const optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-5);
   const variables = trainable(model);
   let order = [];
   let cursor = 0;
+  let epoch = -1;
   let rng = seed >>> 0;
   const random = () => { rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0; return rng / 2 ** 32; };
+  // The playground's order for the epochs it wrote, then a seeded shuffle of our own.
   const shuffle = () => {
+    epoch += 1;
+    cursor = 0;
+    if (data.epoch_orders && epoch < data.epoch_orders.length) {
+      order = data.epoch_orders[epoch];
+      return;
+    }
     order = data.train.map((_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
-    cursor = 0;
   };
   shuffle();
   const nextPairs = () => {

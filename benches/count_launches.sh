@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# GPU kernel launches per training step, per model, counted with cubecl's profiler log on
+# whatever wgpu adapter the machine has (a software one such as Mesa's lavapipe counts the same
+# kernels as a GPU: `apt-get install mesa-vulkan-drivers` on a machine without a GPU). Builds the
+# CLI with the `wgpu` feature (burn's wgpu runtime with fusion, WGSL shaders: the page's build)
+# and prints a Markdown table: launches per step and steps/s on that adapter (a software adapter's
+# steps/s say nothing about a GPU).
+#   usage: benches/count_launches.sh [steps]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=${1:-5}
+cargo build --release --quiet --features wgpu
+bin=target/release/seq2seq-playground
+echo "| model | cell | attention | launches per step | top kinds |"
+echo "| --- | --- | --- | --- | --- |"
+row() {
+  local model=$1 cell=$2 attention=$3
+  local json
+  json=$("$bin" bench --device wgpu --count-launches --json --warmup 2 --steps "$steps" \
+    --model "$model" --cell "$cell" --attention "$attention")
+  python3 - "$model" "$cell" "$attention" "$json" <<'PY'
+import json, sys
+model, cell, attention, text = sys.argv[1:]
+r = json.loads(text)
+kinds = sorted(r["launches_by_kind"].items(), key=lambda kv: -kv[1])[:4]
+top = ", ".join(f"{k} {v:.0f}" for k, v in kinds)
+print(f"| {model} | {cell} | {attention} | **{r['launches_per_step']:.0f}** | {top} |")
+PY
+}
+row default gru additive
+row large gru additive
+for cell in rnn lstm; do row default "$cell" additive; done
+for attention in none dot general; do row default gru "$attention"; done
