@@ -45,12 +45,10 @@ impl LaunchLog {
         let text = std::fs::read_to_string(&self.path)
             .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
         let mut by_kind = BTreeMap::new();
-        for line in text.lines().filter(|line| line.starts_with("| ")) {
-            let name = line.split('|').nth(1).unwrap_or("").trim();
-            if name.is_empty() || name.starts_with('-') || name.eq_ignore_ascii_case("kernel") {
-                continue;
+        for line in text.lines() {
+            if let Some(name) = launched_kernel(line) {
+                *by_kind.entry(kernel_kind(name)).or_insert(0) += 1;
             }
-            *by_kind.entry(kernel_kind(name)).or_insert(0) += 1;
         }
         Ok(LaunchCount { by_kind })
     }
@@ -62,11 +60,27 @@ impl Drop for LaunchLog {
     }
 }
 
+/// The kernel named by a profiler line `| 99.8µs | KernelName | details`, if it is one.
+fn launched_kernel(line: &str) -> Option<&str> {
+    let mut fields = line.strip_prefix('|')?.split('|');
+    let time = fields.next()?.trim();
+    let name = fields.next()?.trim();
+    let is_duration = time.ends_with('s') && time.starts_with(|c: char| c.is_ascii_digit());
+    (is_duration && !name.is_empty()).then_some(name)
+}
+
 /// A kernel's kind: its name without generic arguments or trailing ids.
 fn kernel_kind(name: &str) -> String {
     let end = name.find(['<', '(', ' ', '"']).unwrap_or(name.len());
     let base = &name[..end];
-    base.rsplit("::").next().unwrap_or(base).to_string()
+    let base = base.rsplit("::").next().unwrap_or(base);
+    // `ElemwiseFuse_50e2c2f3`: one kind, many fused variants
+    match base.rsplit_once('_') {
+        Some((kind, id)) if id.len() == 8 && id.chars().all(|c| c.is_ascii_hexdigit()) => {
+            kind.to_string()
+        }
+        _ => base.to_string(),
+    }
 }
 
 impl LaunchCount {
@@ -105,8 +119,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn profiler_lines_name_their_kernel() {
+        let line = "| 99.787µs   | PrngKernel | UniformFamily_c771f13a";
+        assert_eq!(launched_kernel(line), Some("PrngKernel"));
+        assert_eq!(launched_kernel("| 1.2ms | Matmul |"), Some("Matmul"));
+        assert_eq!(launched_kernel("name: cubek_random::base"), None);
+        assert_eq!(launched_kernel("|   | x |"), None);
+    }
+
+    #[test]
     fn a_kernel_kind_drops_generics_and_paths() {
         assert_eq!(kernel_kind("cubecl_std::FillKernel<f32>"), "FillKernel");
         assert_eq!(kernel_kind("matmul_entry"), "matmul_entry");
+        assert_eq!(kernel_kind("ElemwiseFuse_50e2c2f3"), "ElemwiseFuse");
+        assert_eq!(kernel_kind("Slice_Assign"), "Slice_Assign");
     }
 }

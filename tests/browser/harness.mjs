@@ -69,9 +69,12 @@ export async function launch({ webgpu, extraArgs = [] }) {
   return context;
 }
 
-/** Opens the page and collects console errors, page errors and panics. */
-export async function openPage(context, url) {
-  const page = context.pages()[0] || (await context.newPage());
+/**
+ * Opens the page and collects console errors, page errors and panics; in the context's first
+ * tab unless `newTab` (several pages open side by side).
+ */
+export async function openPage(context, url, { newTab = false } = {}) {
+  const page = (!newTab && context.pages()[0]) || (await context.newPage());
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

@@ -63,7 +63,7 @@ async function shippedSize(files) {
 async function openOurs(context, backend, { evalEvery, seed }) {
   const t0 = Date.now();
   const query = `?backend=${backend}&plot-every=0&eval-every=${evalEvery}&eval-examples=1000`;
-  const { page } = await openPage(context, pageUrl(url, seedConfig(seed), query));
+  const { page } = await openPage(context, pageUrl(url, seedConfig(seed), query), { newTab: true });
   await page.waitForSelector('#start:not([disabled])', { timeout: 300_000 });
   const shown = await page.getAttribute('#backend', 'data-backend');
   if (shown !== backend) throw new Error(`asked for ${backend}, the page runs on ${shown}`);
