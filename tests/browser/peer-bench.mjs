@@ -135,8 +135,8 @@ const peerSide = (backend) => ({
     await this.page.evaluate((ms) => window.peer.trainFor(ms), warmupSeconds * 1000);
   },
   async window() {
+    // samples[0] is the window's start; each further one ends a chunk of 10 steps.
     const { samples } = await this.page.evaluate((ms) => window.peer.trainFor(ms), windowSeconds * 1000);
-    if (samples.length < 2) return samples.length ? (samples[0].step * 1000) / (windowSeconds * 1000) : 0;
     const a = samples[0], b = samples.at(-1);
     return ((b.step - a.step) * 1000) / (b.t - a.t);
   },

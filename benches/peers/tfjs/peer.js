@@ -44,7 +44,8 @@ window.peer = {
   },
   /** Trains for about `ms` milliseconds, in chunks of READ_EVERY steps with one read each. */
   async trainFor(ms) {
-    const samples = [];
+    // The first sample is the start: a backend slower than one chunk per window still gets a rate.
+    const samples = [{ t: performance.now(), step: trainer.steps }];
     const end = performance.now() + ms;
     let loss = NaN;
     while (performance.now() < end) {
