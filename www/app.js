@@ -130,6 +130,7 @@ async function main() {
         break;
       case 'backend-speeds':
         showSpeeds(msg.speeds, msg.backend);
+        setStatus(speedsNotice(msg.speeds, msg.backend));
         break;
       case 'notice':
         setStatus(msg.message, msg.level);

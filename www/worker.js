@@ -163,15 +163,8 @@ async function measureSpeed(s) {
   return (steps * 1000) / (performance.now() - t0);
 }
 
-function speedsText() {
-  const parts = [];
-  if (speeds.webgpu !== undefined) parts.push(`WebGPU ${speeds.webgpu.toFixed(1)} steps/s`);
-  if (speeds.cpu !== undefined) parts.push(`CPU ${speeds.cpu.toFixed(1)} steps/s`);
-  return parts.join(', ');
-}
-
 // Measures both sessions (same config), keeps the faster one reset to step 0, frees the other,
-// and says what it found.
+// and says what it found (the page words it).
 async function fasterOf(webgpu, cpu) {
   postMessage({ type: 'notice', message: 'measuring WebGPU and the CPU on a few training steps…' });
   speeds = { webgpu: await measureSpeed(webgpu), cpu: await measureSpeed(cpu) };
@@ -180,8 +173,16 @@ async function fasterOf(webgpu, cpu) {
   dropped.free();
   kept.reset();
   postMessage({ type: 'backend-speeds', speeds, backend });
-  postMessage({ type: 'notice', message: `${speedsText()}: training on ${backend === 'webgpu' ? 'WebGPU' : 'the CPU'}.` });
-  return { session: kept, backend, adapter: backend === 'webgpu' ? webgpuAdapter : CPU_ADAPTER };
+  return { session: kept, backend, adapter: adapterOf(backend) };
+}
+
+function adapterOf(backend) {
+  return backend === 'webgpu' ? webgpuAdapter : CPU_ADAPTER;
+}
+
+// Tells the page which backend trains now and which it may pick.
+function postBackend(extra = {}) {
+  postMessage({ type: 'backend', backend: backendInUse, adapter: adapterOf(backendInUse), available: availableBackends(), ...extra });
 }
 
 // After a rebuild on 'auto' with both backends at hand: measure the new model on both and move
@@ -194,7 +195,7 @@ async function rechooseBackend() {
   const chosen = await fasterOf(webgpu, cpu);
   session = chosen.session;
   backendInUse = chosen.backend;
-  postMessage({ type: 'backend', backend: chosen.backend, adapter: chosen.adapter, available: availableBackends() });
+  postBackend();
 }
 
 function availableBackends() {
@@ -213,7 +214,7 @@ async function switchBackend(backend) {
   backendInUse = backend;
   backendChoice = backend;
   speed = [];
-  postMessage({ type: 'backend', backend, adapter: backend === 'webgpu' ? webgpuAdapter : CPU_ADAPTER, available: availableBackends(), step: session.step });
+  postBackend({ step: session.step });
   if (wasRunning) {
     running = true;
     postMessage({ type: 'state', running });
@@ -461,7 +462,7 @@ onmessage = async (event) => {
         try {
           await switchBackend(msg.backend);
         } catch (e) {
-          postMessage({ type: 'backend', backend: backendInUse, available: availableBackends(), error: errorText(e) });
+          postBackend({ error: errorText(e) });
         }
         break;
       case 'lose-device':

@@ -173,29 +173,29 @@ impl Decoder {
     ) -> GreedyOutput {
         let device = encoded.states.device();
         let bottom = &self.layers[0];
-        let (batch, steps, mut teacher_inputs) = match &inputs {
+        // Teacher forcing: per step, the true tokens' gate inputs. Scheduled sampling: per step,
+        // the true tokens `[batch, 1]` and where to use them.
+        let (batch, steps, mut teacher_inputs, mut truths) = match inputs {
             DecoderInputs::TeacherForced(tokens) => {
                 let [batch, steps] = tokens.dims();
                 // [batch, target_len, gates * hidden]: one product for every position
-                let projected = bottom.project_input(self.embedding.forward(*tokens.clone()));
-                (batch, steps, Some(projected.chunk(steps, 1).into_iter()))
+                let projected = bottom.project_input(self.embedding.forward(*tokens));
+                (
+                    batch,
+                    steps,
+                    Some(projected.chunk(steps, 1).into_iter()),
+                    None,
+                )
             }
-            DecoderInputs::Scheduled { tokens, .. } => {
+            DecoderInputs::Scheduled { tokens, use_truth } => {
                 let [batch, steps] = tokens.dims();
-                (batch, steps, None)
-            }
-            DecoderInputs::Greedy { batch, steps } => (*batch, *steps, None),
-        };
-        // Scheduled sampling: per step, the true tokens `[batch, 1]` and where to use them.
-        let mut truths = match &inputs {
-            DecoderInputs::Scheduled { tokens, use_truth } => Some(
-                tokens
-                    .clone()
+                let truths = tokens
                     .chunk(steps, 1)
                     .into_iter()
-                    .zip(use_truth.clone().chunk(steps, 1)),
-            ),
-            _ => None,
+                    .zip(use_truth.chunk(steps, 1));
+                (batch, steps, None, Some(truths))
+            }
+            DecoderInputs::Greedy { batch, steps } => (batch, steps, None, None),
         };
         let attends = self.attention.kind != AttentionKind::None;
         let memory: Option<AttentionMemory> =

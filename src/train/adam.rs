@@ -156,10 +156,12 @@ impl Adam {
 
     /// Reads the moments back (one asynchronous read), in `module`'s visiting order.
     pub async fn state<M: Module>(&self, module: &M) -> Result<AdamState, DeviceError> {
-        let mut ids = ParamIds::default();
-        module.visit(&mut ids);
+        let ids: Vec<ParamId> = ParamSizes::of(module)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         let mut transaction = Transaction::default();
-        for id in &ids.0 {
+        for id in &ids {
             if let Some(moments) = self.moments.get(id) {
                 transaction = transaction
                     .register(moments.first.clone())
@@ -173,7 +175,6 @@ impl Adam {
             .into_iter()
             .map(|data: TensorData| data.iter::<f32>().collect::<Vec<f32>>());
         let parameters = ids
-            .0
             .iter()
             .map(|id| {
                 self.moments.get(id).map(|moments| {
@@ -199,18 +200,17 @@ impl Adam {
         state: &AdamState,
         device: &Device,
     ) -> Result<Self, String> {
-        let mut sizes = ParamSizes::default();
-        module.visit(&mut sizes);
-        if sizes.0.len() != state.parameters.len() {
+        let sizes = ParamSizes::of(module);
+        if sizes.len() != state.parameters.len() {
             return Err(format!(
                 "optimiser state for {} parameters, the model has {}",
                 state.parameters.len(),
-                sizes.0.len()
+                sizes.len()
             ));
         }
         let device = device.clone().inner();
         let mut moments = HashMap::new();
-        for ((id, size), saved) in sizes.0.into_iter().zip(&state.parameters) {
+        for ((id, size), saved) in sizes.into_iter().zip(&state.parameters) {
             let Some(SavedMoments {
                 time,
                 first,
@@ -241,19 +241,17 @@ impl Adam {
     }
 }
 
-/// The ids of a module's float parameters, in visiting order.
-#[derive(Default)]
-struct ParamIds(Vec<ParamId>);
-
-impl ModuleVisitor for ParamIds {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.id);
-    }
-}
-
 /// The ids and element counts of a module's float parameters, in visiting order.
 #[derive(Default)]
 struct ParamSizes(Vec<(ParamId, usize)>);
+
+impl ParamSizes {
+    fn of<M: Module>(module: &M) -> Vec<(ParamId, usize)> {
+        let mut sizes = Self::default();
+        module.visit(&mut sizes);
+        sizes.0
+    }
+}
 
 impl ModuleVisitor for ParamSizes {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {

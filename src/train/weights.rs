@@ -77,8 +77,7 @@ impl Trainer {
     /// across backends, bit for bit on the same one).
     pub async fn moved_to(&self, device: &Device) -> Result<Trainer, DeviceError> {
         let mut moved = self.fresh_on(device);
-        let model = copy_weights(self.model(), moved.model().clone()).await?;
-        moved.set_model(model, self.step_count());
+        moved.load_weights_from(self).await?;
         let state = self.optimizer_state().await?;
         moved
             .set_optimizer_state(&state)
