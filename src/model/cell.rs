@@ -138,6 +138,17 @@ impl RecurrentCell {
         self.input_gates.forward(input)
     }
 
+    /// The hidden product's bias `[gates * hidden]` (zeros if the layer was built without one).
+    pub fn hidden_bias(&self) -> Tensor<1> {
+        match &self.hidden_gates.bias {
+            Some(bias) => bias.val(),
+            None => Tensor::zeros(
+                [self.kind.gates() * self.hidden_size],
+                &self.hidden_gates.weight.device(),
+            ),
+        }
+    }
+
     /// A zero state for `batch` sequences.
     pub fn zero_state(&self, batch: usize, device: &Device) -> CellState {
         CellState::zeros(self.kind, batch, self.hidden_size, device)
@@ -147,40 +158,136 @@ impl RecurrentCell {
     /// [`project_input`](Self::project_input) (plus anything else added to the gates).
     pub fn step(&self, projected_input: Tensor<2>, state: CellState) -> CellState {
         let from_hidden = self.hidden_gates.forward(state.hidden.clone());
-        match self.kind {
-            CellKind::Rnn => CellState {
-                hidden: tanh(projected_input + from_hidden),
-                memory: None,
-            },
-            CellKind::Gru => {
-                // The reset and update gates read the sum of both products, so the sum is taken
-                // before slicing: 4 slices a step instead of 6 (each slice costs two GPU kernels
-                // in the backward pass: zeros, then a slice-assign). Same numbers either way.
-                let h = self.hidden_size;
-                let summed = projected_input.clone() + from_hidden.clone();
-                let reset = sigmoid(summed.clone().narrow(1, 0, h));
-                let update = sigmoid(summed.narrow(1, h, h));
-                let n_x = projected_input.narrow(1, 2 * h, h);
-                let n_h = from_hidden.narrow(1, 2 * h, h);
-                let candidate = tanh(n_x + reset * n_h);
-                // h' = (1 - z) * n + z * h  =  n + z * (h - n)
-                let hidden = candidate.clone() + update * (state.hidden - candidate);
+        gate_equations(
+            self.kind,
+            self.hidden_size,
+            projected_input,
+            from_hidden,
+            state,
+        )
+        .0
+    }
+}
+
+/// What one step of a cell computed, kept for its hand-written backward pass
+/// (see [`crate::model::recurrence`]); every tensor is `[batch, hidden]`.
+// One cache per position, kept until the backward pass: no gain from boxing the larger variants.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum StepCache {
+    /// Elman RNN: the new hidden state.
+    Rnn {
+        /// `tanh` of the summed gates.
+        hidden: Tensor<2>,
+    },
+    /// GRU.
+    Gru {
+        /// Reset gate.
+        reset: Tensor<2>,
+        /// Update gate.
+        update: Tensor<2>,
+        /// Candidate state `n`.
+        candidate: Tensor<2>,
+        /// The hidden product's candidate block (before the reset gate scales it).
+        hidden_candidate: Tensor<2>,
+        /// The previous hidden state.
+        previous: Tensor<2>,
+    },
+    /// LSTM.
+    Lstm {
+        /// Input gate.
+        input: Tensor<2>,
+        /// Forget gate.
+        forget: Tensor<2>,
+        /// `tanh` of the candidate block.
+        candidate: Tensor<2>,
+        /// Output gate.
+        output: Tensor<2>,
+        /// The previous memory.
+        previous_memory: Tensor<2>,
+        /// `tanh` of the new memory.
+        memory_tanh: Tensor<2>,
+    },
+}
+
+/// The gate equations of one step: from the input-side gate pre-activations `projected_input`
+/// and the hidden-side ones `from_hidden` (`[batch, gates * hidden]` each) and the previous
+/// state, the new state and what its backward pass needs.
+pub fn gate_equations(
+    kind: CellKind,
+    hidden_size: usize,
+    projected_input: Tensor<2>,
+    from_hidden: Tensor<2>,
+    state: CellState,
+) -> (CellState, StepCache) {
+    match kind {
+        CellKind::Rnn => {
+            let hidden = tanh(projected_input + from_hidden);
+            let cache = StepCache::Rnn {
+                hidden: hidden.clone(),
+            };
+            (
                 CellState {
                     hidden,
                     memory: None,
-                }
-            }
-            CellKind::Lstm => {
-                let [i, f, g, o] = chunks(projected_input + from_hidden);
-                let memory = state
-                    .memory
-                    .expect("an LSTM state always carries its memory");
-                let memory = sigmoid(f) * memory + sigmoid(i) * tanh(g);
+                },
+                cache,
+            )
+        }
+        CellKind::Gru => {
+            // The reset and update gates read the sum of both products, so the sum is taken
+            // before slicing: 4 slices a step instead of 6 (each slice costs two GPU kernels in
+            // the backward pass: zeros, then a slice-assign). Same numbers either way.
+            let h = hidden_size;
+            let summed = projected_input.clone() + from_hidden.clone();
+            let reset = sigmoid(summed.clone().narrow(1, 0, h));
+            let update = sigmoid(summed.narrow(1, h, h));
+            let n_x = projected_input.narrow(1, 2 * h, h);
+            let n_h = from_hidden.narrow(1, 2 * h, h);
+            let candidate = tanh(n_x + reset.clone() * n_h.clone());
+            // h' = (1 - z) * n + z * h  =  n + z * (h - n)
+            let hidden =
+                candidate.clone() + update.clone() * (state.hidden.clone() - candidate.clone());
+            let cache = StepCache::Gru {
+                reset,
+                update,
+                candidate,
+                hidden_candidate: n_h,
+                previous: state.hidden,
+            };
+            (
                 CellState {
-                    hidden: sigmoid(o) * tanh(memory.clone()),
+                    hidden,
+                    memory: None,
+                },
+                cache,
+            )
+        }
+        CellKind::Lstm => {
+            let [i, f, g, o] = chunks(projected_input + from_hidden);
+            let previous_memory = state
+                .memory
+                .expect("an LSTM state always carries its memory");
+            let (input, forget, candidate, output) = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o));
+            let memory =
+                forget.clone() * previous_memory.clone() + input.clone() * candidate.clone();
+            let memory_tanh = tanh(memory.clone());
+            let hidden = output.clone() * memory_tanh.clone();
+            let cache = StepCache::Lstm {
+                input,
+                forget,
+                candidate,
+                output,
+                previous_memory,
+                memory_tanh,
+            };
+            (
+                CellState {
+                    hidden,
                     memory: Some(memory),
-                }
-            }
+                },
+                cache,
+            )
         }
     }
 }

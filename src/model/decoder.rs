@@ -3,6 +3,7 @@
 //! attention, and scores the next token over the target vocabulary.
 
 use super::attention::AttentionMemory;
+use super::recurrence::{AttentiveInputs, SequenceInputs, run_attentive, run_sequence};
 use super::{
     Attention, AttentionConfig, AttentionKind, CellKind, CellState, EncoderOutput, InitKind,
     RecurrentCell, RecurrentCellConfig,
@@ -164,6 +165,67 @@ impl Decoder {
         self.run(encoded, source_mask, inputs).output
     }
 
+    /// Teacher forcing with one layer: the whole loop as one operation with a hand-written
+    /// backward pass ([`run_attentive`], or [`run_sequence`] without attention); the same numbers
+    /// as the step-by-step loop of [`run`](Self::run).
+    fn teacher_forced_one_layer(
+        &self,
+        encoded: &EncoderOutput,
+        source_mask: Tensor<2>,
+        tokens: Tensor<2, Int>,
+    ) -> GreedyOutput {
+        let cell = &self.layers[0];
+        let [batch, steps] = tokens.dims();
+        // [batch, target_len, gates * hidden]: one product for every position
+        let token_gates = cell.project_input(self.embedding.forward(tokens));
+        let initial = encoded.final_states[0].clone();
+        let hidden_gates = (cell.hidden_gates.weight.val(), cell.hidden_bias());
+        let (features, attention) = if self.attention.kind == AttentionKind::None {
+            // one fixed context vector: its gates are the same at every step
+            let context = initial.hidden.clone();
+            let context_gates = self.context_gates.forward(context.clone());
+            let run = run_sequence(
+                cell.kind,
+                SequenceInputs {
+                    input_gates: token_gates + context_gates.unsqueeze_dim::<3>(1),
+                    weight: hidden_gates.0,
+                    bias: hidden_gates.1,
+                    initial,
+                    keep: Tensor::ones([batch, steps], &context.device()),
+                },
+            );
+            let [_, hidden] = context.dims();
+            let contexts = context.unsqueeze_dim::<3>(1).expand([batch, steps, hidden]);
+            (Tensor::cat(vec![run.hidden, contexts], 2), None)
+        } else {
+            let memory = self.attention.memory(encoded.states.clone(), source_mask);
+            let additive = match (&self.attention.query, &self.attention.score) {
+                (Some(query), Some(score)) => Some((query.weight.val(), score.weight.val())),
+                _ => None,
+            };
+            let run = run_attentive(
+                cell.kind,
+                self.attention.kind,
+                AttentiveInputs {
+                    token_gates,
+                    values: memory.values,
+                    keys: memory.keys,
+                    padding_bias: memory.padding_bias,
+                    hidden_gates,
+                    context_gates: self.context_gates.weight.val(),
+                    additive,
+                    initial,
+                },
+            );
+            (run.features, Some(run.weights))
+        };
+        let logits = self.output.forward(features); // [batch, target_len, vocab]
+        GreedyOutput {
+            tokens: logits.clone().argmax(2).squeeze_dim(2),
+            output: DecoderOutput { logits, attention },
+        }
+    }
+
     /// The decoding loop shared by all modes.
     pub fn run(
         &self,
@@ -171,6 +233,9 @@ impl Decoder {
         source_mask: Tensor<2>,
         inputs: DecoderInputs,
     ) -> GreedyOutput {
+        if let (DecoderInputs::TeacherForced(tokens), 1) = (&inputs, self.layers.len()) {
+            return self.teacher_forced_one_layer(encoded, source_mask, (**tokens).clone());
+        }
         let device = encoded.states.device();
         let bottom = &self.layers[0];
         // Teacher forcing: per step, the true tokens' gate inputs. Scheduled sampling: per step,

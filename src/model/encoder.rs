@@ -1,5 +1,6 @@
 //! The encoder: embeds the source and runs 1-2 stacked recurrent layers over it.
 
+use super::recurrence::{SequenceInputs, run_sequence};
 use super::{CellKind, CellState, InitKind, RecurrentCell, RecurrentCellConfig};
 use burn::nn::{Embedding, EmbeddingConfig};
 use burn::prelude::*;
@@ -71,22 +72,23 @@ impl Encoder {
     /// `[batch, source_len]`. Over PAD positions the state is carried unchanged, so
     /// `final_states` is the state after each sequence's own last token.
     pub fn forward(&self, source: Tensor<2, Int>, source_mask: Tensor<2>) -> EncoderOutput {
-        let [batch, source_len] = source.dims();
+        let batch = source.dims()[0];
         let device = source.device();
-        let keep: Vec<Tensor<2>> = source_mask.chunk(source_len, 1); // source_len x [batch, 1]
         let mut inputs = self.embedding.forward(source); // [batch, source_len, embedding]
         let mut final_states = Vec::with_capacity(self.layers.len());
         for cell in &self.layers {
-            let projected = cell.project_input(inputs); // [batch, source_len, gates * hidden]
-            let mut state = cell.zero_state(batch, &device);
-            let mut outputs = Vec::with_capacity(source_len);
-            for (position, projected) in projected.chunk(source_len, 1).into_iter().enumerate() {
-                let next = cell.step(projected.squeeze_dim(1), state.clone());
-                state = next.keep_where(state, &keep[position]);
-                outputs.push(state.hidden.clone());
-            }
-            inputs = Tensor::stack(outputs, 1); // [batch, source_len, hidden]
-            final_states.push(state);
+            let layer = run_sequence(
+                cell.kind,
+                SequenceInputs {
+                    input_gates: cell.project_input(inputs), // [batch, source_len, gates * hidden]
+                    weight: cell.hidden_gates.weight.val(),
+                    bias: cell.hidden_bias(),
+                    initial: cell.zero_state(batch, &device),
+                    keep: source_mask.clone(),
+                },
+            );
+            inputs = layer.hidden; // [batch, source_len, hidden]
+            final_states.push(layer.last);
         }
         EncoderOutput {
             states: inputs,

@@ -7,6 +7,7 @@ pub mod cell;
 pub mod decoder;
 pub mod encoder;
 pub mod init;
+pub mod recurrence;
 pub mod seq2seq;
 
 pub use attention::{Attention, AttentionConfig, AttentionKind};

@@ -1,0 +1,142 @@
+//! The recurrent loops with hand-written backward passes (`model::recurrence`) against burn's
+//! autodiff of the step-by-step loops they replace: the same scores, the same gradient for every
+//! parameter, for every cell, every attention and one or two layers.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use seq2seq_playground::model::{
+    AttentionKind, CellKind, CellState, Encoder, EncoderOutput, Seq2Seq, Seq2SeqConfig,
+};
+
+/// The encoder as it was before `run_sequence`: one `RecurrentCell::step` per position, the state
+/// carried over PAD with `keep_where`, every operation on burn's tape.
+fn encode_step_by_step(
+    encoder: &Encoder,
+    source: Tensor<2, Int>,
+    mask: Tensor<2>,
+) -> EncoderOutput {
+    let [batch, len] = source.dims();
+    let device = source.device();
+    let keep: Vec<Tensor<2>> = mask.chunk(len, 1);
+    let mut inputs = encoder.embedding.forward(source);
+    let mut final_states = vec![];
+    for cell in &encoder.layers {
+        let projected = cell.project_input(inputs);
+        let mut state: CellState = cell.zero_state(batch, &device);
+        let mut outputs = vec![];
+        for (position, projected) in projected.chunk(len, 1).into_iter().enumerate() {
+            let next = cell.step(projected.squeeze_dim(1), state.clone());
+            state = next.keep_where(state, &keep[position]);
+            outputs.push(state.hidden.clone());
+        }
+        inputs = Tensor::stack(outputs, 1);
+        final_states.push(state);
+    }
+    EncoderOutput {
+        states: inputs,
+        final_states,
+    }
+}
+
+/// Every parameter's gradient, in visiting order.
+fn gradients(model: &Seq2Seq, loss: Tensor<1>) -> Vec<Vec<f32>> {
+    struct Collect<'a>(&'a GradientsParams, Vec<Vec<f32>>);
+    impl ModuleVisitor for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let grad = self.0.get::<D>(param.id);
+            self.1.push(
+                grad.map(|g| g.into_data().iter::<f32>().collect())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    let grads = GradientsParams::from_grads(loss.backward(), model);
+    let mut collect = Collect(&grads, vec![]);
+    model.visit(&mut collect);
+    collect.1
+}
+
+fn values(tensor: Tensor<3>) -> Vec<f32> {
+    tensor.into_data().iter::<f32>().collect()
+}
+
+fn assert_close(what: &str, ours: &[f32], reference: &[f32]) {
+    assert_eq!(ours.len(), reference.len(), "{what}: sizes differ");
+    let scale = reference.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+    for (i, (a, b)) in ours.iter().zip(reference).enumerate() {
+        assert!(
+            (a - b).abs() <= 2e-4 * scale,
+            "{what}[{i}]: {a} vs {b} (largest |value| {scale})"
+        );
+    }
+}
+
+fn check(cell: CellKind, attention: AttentionKind, layers: usize) {
+    let device = Device::flex().autodiff();
+    let model = Seq2SeqConfig::new(9, 11)
+        .with_embedding_size(6)
+        .with_hidden_size(8)
+        .with_cell(cell)
+        .with_attention(attention)
+        .with_layers(layers)
+        .init(&device);
+    let (batch, source_len, target_len) = (3, 5, 4);
+    // sequence 0 full length, 1 and 2 padded (PAD = 0 at the end)
+    let source =
+        Tensor::<2, Int>::from_data([[3, 4, 5, 6, 7], [4, 4, 8, 0, 0], [5, 3, 0, 0, 0]], &device);
+    let mask = Tensor::<2>::from_data(
+        [
+            [1.0, 1.0, 1.0, 1.0, 1.0],
+            [1.0, 1.0, 1.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0, 0.0, 0.0],
+        ],
+        &device,
+    );
+    assert_eq!(source.dims(), [batch, source_len]);
+    let target = Tensor::<2, Int>::from_data([[1, 5, 6, 7], [1, 9, 10, 2], [1, 4, 2, 0]], &device);
+    let scale = Tensor::<3>::random(
+        [batch, target_len, 11],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+
+    let ours = model.forward(source.clone(), mask.clone(), target.clone());
+    let encoded = encode_step_by_step(&model.encoder, source, mask.clone());
+    let all_true = Tensor::<2, Bool>::full([batch, target_len], true, &device);
+    let reference = model.decoder.scheduled(&encoded, mask, target, all_true);
+
+    let what = format!("{cell:?} {attention:?} {layers} layer(s)");
+    assert_close(
+        &format!("{what} logits"),
+        &values(ours.logits.clone()),
+        &values(reference.logits.clone()),
+    );
+    if let (Some(a), Some(b)) = (ours.attention.clone(), reference.attention.clone()) {
+        assert_close(&format!("{what} attention"), &values(a), &values(b));
+    }
+    let ours_grads = gradients(&model, (ours.logits * scale.clone()).sum());
+    let reference_grads = gradients(&model, (reference.logits * scale).sum());
+    assert_eq!(ours_grads.len(), reference_grads.len());
+    for (i, (a, b)) in ours_grads.iter().zip(&reference_grads).enumerate() {
+        assert_close(&format!("{what} gradient of parameter {i}"), a, b);
+    }
+}
+
+#[test]
+fn every_cell_and_attention_has_the_gradients_of_the_step_by_step_loop() {
+    for cell in CellKind::ALL {
+        for attention in AttentionKind::ALL {
+            check(cell, attention, 1);
+        }
+    }
+}
+
+#[test]
+fn two_layers_have_the_gradients_of_the_step_by_step_loop() {
+    for cell in CellKind::ALL {
+        check(cell, AttentionKind::Additive, 2);
+        check(cell, AttentionKind::None, 2);
+    }
+}
