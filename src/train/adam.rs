@@ -3,13 +3,19 @@
 //! asynchronous reads (burn's optimiser record reads synchronously, which WebGPU in a page
 //! cannot), copy onto another device, and save in a checkpoint. That is what lets a run move
 //! between backends or resume from a file without restarting Adam.
+//!
+//! All parameters are updated as one flat vector: the gradients are concatenated in the
+//! module's visiting order, clipped by their global norm, and Adam's arithmetic runs once over
+//! the whole vector (element for element the same operations as per parameter). On a GPU that
+//! is a few kernels a step where a per-parameter update launched a dozen per parameter (burn's
+//! fusion left those repeated small updates unfused; see README, "Kernel launches per step").
 
+use super::clipping::clip_by_global_norm;
 use super::tensors::DeviceError;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::{TensorData, Transaction};
-use std::collections::HashMap;
 
 /// Adam's constants (burn's defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,22 +38,24 @@ impl Default for AdamSettings {
     }
 }
 
-/// One parameter's moments, flattened to `[numel]`.
+/// The moments of every parameter, concatenated in the module's visiting order.
 #[derive(Debug, Clone)]
-pub struct Moments {
-    /// Updates this parameter has had.
-    pub time: u32,
-    /// First moment (mean of gradients).
-    pub first: Tensor<1>,
-    /// Second moment (mean of squared gradients).
-    pub second: Tensor<1>,
+struct Moments {
+    /// Updates so far (every parameter is updated at every step).
+    time: u32,
+    /// Which parameter each stretch of the vectors belongs to, and its length.
+    layout: Vec<(ParamId, usize)>,
+    /// First moment (mean of gradients) `[total]`.
+    first: Tensor<1>,
+    /// Second moment (mean of squared gradients) `[total]`.
+    second: Tensor<1>,
 }
 
-/// Adam over a module's parameters, keyed by parameter id.
+/// Adam over a module's parameters.
 #[derive(Debug, Clone, Default)]
 pub struct Adam {
     settings: AdamSettings,
-    moments: HashMap<ParamId, Moments>,
+    moments: Option<Moments>,
 }
 
 /// Adam's state as plain numbers, parameter by parameter in the module's visiting order:
@@ -141,103 +149,164 @@ impl Adam {
     pub fn new(settings: AdamSettings) -> Self {
         Self {
             settings,
-            moments: HashMap::new(),
+            moments: None,
         }
     }
 
-    /// Updates every parameter of `module` that has a gradient in `grads`.
+    /// Updates every parameter of `module` (a parameter without a gradient in `grads` counts as a
+    /// zero gradient).
     pub fn step<M: Module>(&mut self, learning_rate: f64, module: M, grads: GradientsParams) -> M {
-        module.map(&mut Update {
-            adam: self,
-            grads,
-            learning_rate,
-        })
+        self.step_clipped(learning_rate, module, grads, 0.0).0
+    }
+
+    /// Clips the gradients to a global L2 norm of at most `max_norm` (no clipping when 0), then
+    /// updates every parameter. Returns the module and the norm before clipping (`None` for a
+    /// module without parameters).
+    pub fn step_clipped<M: Module>(
+        &mut self,
+        learning_rate: f64,
+        module: M,
+        mut grads: GradientsParams,
+        max_norm: f64,
+    ) -> (M, Option<Tensor<1>>) {
+        let layout = ParamSizes::of(&module);
+        let mut flatten = Flatten {
+            grads: &mut grads,
+            pieces: Vec::with_capacity(layout.len()),
+        };
+        module.visit(&mut flatten);
+        if flatten.pieces.is_empty() {
+            return (module, None);
+        }
+        let (grad, norm) = clip_by_global_norm(Tensor::cat(flatten.pieces, 0), max_norm);
+        let AdamSettings {
+            beta_1,
+            beta_2,
+            epsilon,
+        } = self.settings;
+        // As burn's `AdaptiveMomentum::transform`, operation for operation.
+        let moments = match self.moments.take() {
+            Some(previous) if previous.layout == layout => Moments {
+                time: previous.time + 1,
+                layout,
+                first: previous
+                    .first
+                    .mul_scalar(beta_1)
+                    .add(grad.clone().mul_scalar(1.0 - beta_1)),
+                second: previous
+                    .second
+                    .mul_scalar(beta_2)
+                    .add(grad.square().mul_scalar(1.0 - beta_2)),
+            },
+            _ => Moments {
+                time: 1,
+                layout,
+                first: grad.clone().mul_scalar(1.0 - beta_1),
+                second: grad.square().mul_scalar(1.0 - beta_2),
+            },
+        };
+        let time = moments.time as i32;
+        let bias_correction2_sqrt = (1.0 - beta_2.powi(time)).sqrt();
+        let combined_factor = bias_correction2_sqrt / (1.0 - beta_1.powi(time));
+        let direction = moments.first.clone().mul_scalar(combined_factor).div(
+            moments
+                .second
+                .clone()
+                .sqrt()
+                .add_scalar(epsilon * bias_correction2_sqrt),
+        );
+        let delta = direction.mul_scalar(learning_rate);
+        self.moments = Some(moments);
+        let module = module.map(&mut Apply { delta, offset: 0 });
+        (module, Some(norm))
     }
 
     /// Reads the moments back (one asynchronous read), in `module`'s visiting order.
     pub async fn state<M: Module>(&self, module: &M) -> Result<AdamState, DeviceError> {
-        let ids: Vec<ParamId> = ParamSizes::of(module)
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        let mut transaction = Transaction::default();
-        for id in &ids {
-            if let Some(moments) = self.moments.get(id) {
-                transaction = transaction
-                    .register(moments.first.clone())
-                    .register(moments.second.clone());
-            }
-        }
-        let mut values = transaction
+        let layout = ParamSizes::of(module);
+        let Some(moments) = self.moments.as_ref().filter(|m| m.layout == layout) else {
+            return Ok(AdamState {
+                parameters: vec![None; layout.len()],
+            });
+        };
+        let values = Transaction::default()
+            .register(moments.first.clone())
+            .register(moments.second.clone())
             .execute_async()
             .await
-            .map_err(DeviceError::from_display)?
+            .map_err(DeviceError::from_display)?;
+        let [first, second]: [Vec<f32>; 2] = values
             .into_iter()
-            .map(|data: TensorData| data.iter::<f32>().collect::<Vec<f32>>());
-        let parameters = ids
+            .map(|data: TensorData| data.iter::<f32>().collect())
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|_| DeviceError::from_display("the moments did not come back"))?;
+        let mut offset = 0;
+        let parameters = layout
             .iter()
-            .map(|id| {
-                self.moments.get(id).map(|moments| {
-                    let first = values.next().unwrap_or_default();
-                    let second = values.next().unwrap_or_default();
-                    SavedMoments {
-                        time: moments.time,
-                        first,
-                        second,
-                    }
+            .map(|&(_, size)| {
+                let range = offset..offset + size;
+                offset += size;
+                Some(SavedMoments {
+                    time: moments.time,
+                    first: first[range.clone()].to_vec(),
+                    second: second[range].to_vec(),
                 })
             })
             .collect();
         Ok(AdamState { parameters })
     }
 
-    /// An optimiser holding `state` for `module`'s parameters (same visiting order), on
-    /// `device` (the moments live beside the gradients, off the autodiff graph). Fails when the
-    /// state does not fit the module.
+    /// An optimiser that continues from `state` (read from another optimiser of the same model
+    /// with [`state`](Self::state)) for `module` on `device`. Refuses a state that does not fit
+    /// the module, or whose parameters are at different steps.
     pub fn from_state<M: Module>(
         settings: AdamSettings,
         module: &M,
         state: &AdamState,
         device: &Device,
     ) -> Result<Self, String> {
-        let sizes = ParamSizes::of(module);
-        if sizes.len() != state.parameters.len() {
+        let layout = ParamSizes::of(module);
+        if layout.len() != state.parameters.len() {
             return Err(format!(
                 "optimiser state for {} parameters, the model has {}",
                 state.parameters.len(),
-                sizes.len()
+                layout.len()
             ));
         }
-        let device = device.clone().inner();
-        let mut moments = HashMap::new();
-        for ((id, size), saved) in sizes.into_iter().zip(&state.parameters) {
-            let Some(SavedMoments {
-                time,
-                first,
-                second,
-            }) = saved
-            else {
-                continue;
+        if state.parameters.iter().all(Option::is_none) {
+            return Ok(Self::new(settings));
+        }
+        let (mut first, mut second, mut time) = (vec![], vec![], None);
+        for ((_, size), saved) in layout.iter().zip(&state.parameters) {
+            let Some(saved) = saved else {
+                return Err("optimiser state for some parameters only".into());
             };
-            if first.len() != size || second.len() != size {
+            if saved.first.len() != *size || saved.second.len() != *size {
                 return Err(format!(
                     "optimiser state of {} values for a parameter of {size}",
-                    first.len()
+                    saved.first.len()
                 ));
             }
-            let tensor = |values: &Vec<f32>| {
-                Tensor::<1>::from_data(TensorData::new(values.clone(), [size]), &device)
-            };
-            moments.insert(
-                id,
-                Moments {
-                    time: *time,
-                    first: tensor(first),
-                    second: tensor(second),
-                },
-            );
+            if *time.get_or_insert(saved.time) != saved.time {
+                return Err("optimiser state with parameters at different steps".into());
+            }
+            first.extend_from_slice(&saved.first);
+            second.extend_from_slice(&saved.second);
         }
-        Ok(Self { settings, moments })
+        let device = device.clone().inner();
+        let total = first.len();
+        let tensor =
+            |values: Vec<f32>| Tensor::<1>::from_data(TensorData::new(values, [total]), &device);
+        Ok(Self {
+            settings,
+            moments: Some(Moments {
+                time: time.unwrap_or(0),
+                layout,
+                first: tensor(first),
+                second: tensor(second),
+            }),
+        })
     }
 }
 
@@ -259,58 +328,41 @@ impl ModuleVisitor for ParamSizes {
     }
 }
 
-struct Update<'a> {
-    adam: &'a mut Adam,
-    grads: GradientsParams,
-    learning_rate: f64,
+/// Takes a module's gradients out of `grads` as flat pieces, in visiting order.
+struct Flatten<'a> {
+    grads: &'a mut GradientsParams,
+    pieces: Vec<Tensor<1>>,
 }
 
-impl ModuleMapper for Update<'_> {
+impl ModuleVisitor for Flatten<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let size = param.shape().num_elements();
+        let grad = match self.grads.remove::<D>(param.id) {
+            Some(grad) => grad.reshape([size]),
+            None => param.val().inner().zeros_like().reshape([size]),
+        };
+        self.pieces.push(grad);
+    }
+}
+
+/// Subtracts each parameter's stretch of the flat update from it.
+struct Apply {
+    delta: Tensor<1>,
+    offset: usize,
+}
+
+impl ModuleMapper for Apply {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let Some(grad) = self.grads.remove::<D>(id) else {
-            return Param::from_mapped_value(id, tensor, mapper);
-        };
         let require_grad = tensor.is_require_grad();
         let shape = tensor.shape();
         let size = shape.num_elements();
-        let grad = grad.reshape([size]);
-        let AdamSettings {
-            beta_1,
-            beta_2,
-            epsilon,
-        } = self.adam.settings;
-        // As burn's `AdaptiveMomentum::transform`, operation for operation.
-        let moments = match self.adam.moments.remove(&id) {
-            Some(previous) => Moments {
-                time: previous.time + 1,
-                first: previous
-                    .first
-                    .mul_scalar(beta_1)
-                    .add(grad.clone().mul_scalar(1.0 - beta_1)),
-                second: previous
-                    .second
-                    .mul_scalar(beta_2)
-                    .add(grad.square().mul_scalar(1.0 - beta_2)),
-            },
-            None => Moments {
-                time: 1,
-                first: grad.clone().mul_scalar(1.0 - beta_1),
-                second: grad.square().mul_scalar(1.0 - beta_2),
-            },
-        };
-        let time = moments.time as i32;
-        let bias_correction2_sqrt = (1.0 - beta_2.powi(time)).sqrt();
-        let combined_factor = bias_correction2_sqrt / (1.0 - beta_1.powi(time));
-        let direction = moments.first.clone().mul_scalar(combined_factor).div(
-            moments
-                .second
-                .clone()
-                .sqrt()
-                .add_scalar(epsilon * bias_correction2_sqrt),
-        );
-        let delta = direction.mul_scalar(self.learning_rate).reshape(shape);
-        self.adam.moments.insert(id, moments);
+        let delta = self
+            .delta
+            .clone()
+            .narrow(0, self.offset, size)
+            .reshape(shape);
+        self.offset += size;
         let mut updated = Tensor::from_inner(tensor.inner() - delta);
         if require_grad {
             updated = updated.require_grad();

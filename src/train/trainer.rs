@@ -3,7 +3,6 @@
 //! frames; natively it is driven with a blocking executor.
 
 use super::adam::{Adam, AdamSettings, AdamState};
-use super::clipping::clip_by_global_norm;
 use super::loss::masked_cross_entropy;
 use super::metrics::{Evaluation, SequenceScore, StepMetrics};
 use super::seeded_init::init_seeded;
@@ -278,12 +277,15 @@ impl Trainer {
                 .logits
         };
         let loss = masked_cross_entropy(logits, tensors.target_output, tensors.loss_mask);
-        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        let norm = clip_by_global_norm(&self.model, &mut grads, settings.clip_norm)
-            .unwrap_or_else(|| Tensor::zeros([1], &self.device));
-        self.model = self
-            .optimizer
-            .step(settings.learning_rate, self.model.clone(), grads);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let (model, norm) = self.optimizer.step_clipped(
+            settings.learning_rate,
+            self.model.clone(),
+            grads,
+            settings.clip_norm,
+        );
+        self.model = model;
+        let norm = norm.unwrap_or_else(|| Tensor::zeros([1], &self.device));
         self.step += 1;
         let tokens = batch.loss_tokens();
         self.last_batch = Some(batch);

@@ -171,13 +171,15 @@ impl ManualOp<11> for AttentiveOp {
                 (scores, None)
             };
             let weights = softmax(scores + padding_bias.clone(), 1);
-            let context = weights
+            let context: Tensor<2> = weights
                 .clone()
                 .unsqueeze_dim::<3>(1)
                 .matmul(values.clone())
                 .squeeze_dim(1);
             let context_gates = linear(context.clone(), context_w.clone(), None);
-            let input = gates.squeeze_dim(1) + context_gates;
+            // added as `[batch, 1, gates]`: the sum is a new tensor, so dropping the axis after it
+            // is free, where dropping it from the slice first would copy the slice
+            let input: Tensor<2> = (gates + context_gates.unsqueeze_dim::<3>(1)).squeeze_dim(1);
             let from_hidden = linear(previous.clone(), hidden_w.clone(), Some(hidden_b.clone()));
             let (next, cache) =
                 gate_equations(self.kind, self.hidden_size, input, from_hidden, state);
