@@ -155,7 +155,7 @@ impl ManualOp<11> for AttentiveOp {
         };
         let (mut positions, mut tops, mut contexts, mut all_weights) =
             (vec![], vec![], vec![], vec![]);
-        for gates in token_gates.chunk(len, 1) {
+        for gates in super::positions(token_gates) {
             // the same operations, in the same order, as Attention::forward and Decoder::run
             let previous = state.hidden.clone();
             let (scores, energy) = if self.additive {
@@ -177,9 +177,7 @@ impl ManualOp<11> for AttentiveOp {
                 .matmul(values.clone())
                 .squeeze_dim(1);
             let context_gates = linear(context.clone(), context_w.clone(), None);
-            // added as `[batch, 1, gates]`: the sum is a new tensor, so dropping the axis after it
-            // is free, where dropping it from the slice first would copy the slice
-            let input: Tensor<2> = (gates + context_gates.unsqueeze_dim::<3>(1)).squeeze_dim(1);
+            let input = gates + context_gates;
             let from_hidden = linear(previous.clone(), hidden_w.clone(), Some(hidden_b.clone()));
             let (next, cache) =
                 gate_equations(self.kind, self.hidden_size, input, from_hidden, state);
@@ -241,10 +239,7 @@ impl ManualOp<11> for AttentiveOp {
         let mut d_score: Option<Tensor<2>> = None;
         let (mut d_token_gates, mut d_hidden_gates, mut d_contexts, mut d_queries) =
             (vec![], vec![], vec![], vec![]);
-        let grads = grad
-            .chunk(len, 1)
-            .into_iter()
-            .map(|g| g.squeeze_dim::<2>(1));
+        let grads = super::positions(grad);
         let mut positions = saved.positions;
         for (position, grad) in positions
             .drain(..)
@@ -272,8 +267,10 @@ impl ManualOp<11> for AttentiveOp {
                 Some(energy) => {
                     // scores = tanh(keys + q) @ v
                     let d_scores3 = d_scores.unsqueeze_dim::<3>(2); // [batch, source_len, 1]
-                    let d_energy = d_scores3.clone() * score_row.clone().expect("additive");
-                    let d_pre = d_energy * (energy.clone().neg() * energy.clone() + 1.0);
+                    // d(tanh) * d_scores * v, the full-shape factor first: a product of two
+                    // broadcast operands is a kernel of its own, one with a full operand fuses
+                    let slope = energy.clone().neg() * energy.clone() + 1.0;
+                    let d_pre = slope * d_scores3.clone() * score_row.clone().expect("additive");
                     let d_v = (energy * d_scores3)
                         .reshape([batch * position.weights.dims()[1], h])
                         .sum_dim(0);

@@ -1,6 +1,7 @@
 //! The backward pass of one cell step, by hand (the forward pass is
 //! [`gate_equations`](crate::model::cell::gate_equations)).
 
+use super::side_by_side;
 use crate::model::cell::StepCache;
 use burn::prelude::*;
 
@@ -56,8 +57,8 @@ pub fn step_backward(cache: StepCache, hidden: Tensor<2>, memory: Option<Tensor<
             let d_r = d_reset * sigmoid_slope(reset.clone());
             let d_z = d_update * sigmoid_slope(update);
             StepGrads {
-                input_gates: Tensor::cat(vec![d_r.clone(), d_z.clone(), d_n.clone()], 1),
-                hidden_gates: Tensor::cat(vec![d_r, d_z, d_n * reset], 1),
+                input_gates: side_by_side([d_r.clone(), d_z.clone(), d_n.clone()]),
+                hidden_gates: side_by_side([d_r, d_z, d_n * reset]),
                 previous_hidden: Some(previous_hidden),
                 previous_memory: None,
             }
@@ -81,15 +82,12 @@ pub fn step_backward(cache: StepCache, hidden: Tensor<2>, memory: Option<Tensor<
             let d_input = d_memory.clone() * candidate.clone();
             let d_candidate = d_memory.clone() * input.clone();
             let previous_memory = d_memory * forget.clone();
-            let gates = Tensor::cat(
-                vec![
-                    d_input * sigmoid_slope(input),
-                    d_forget * sigmoid_slope(forget),
-                    d_candidate * tanh_slope(candidate),
-                    d_output * sigmoid_slope(output),
-                ],
-                1,
-            );
+            let gates = side_by_side([
+                d_input * sigmoid_slope(input),
+                d_forget * sigmoid_slope(forget),
+                d_candidate * tanh_slope(candidate),
+                d_output * sigmoid_slope(output),
+            ]);
             StepGrads {
                 input_gates: gates.clone(),
                 hidden_gates: gates,

@@ -10,3 +10,37 @@ pub mod sequence;
 
 pub use attentive::{AttentiveInputs, AttentiveOutput, run_attentive};
 pub use sequence::{SequenceInputs, SequenceOutput, run_sequence};
+
+use burn::prelude::*;
+
+/// The positions of `sequence` `[batch, len, width]` as `len` views `[batch, width]`. Slicing
+/// `[batch, 1, width]` and dropping the axis would copy each slice (burn reshapes only
+/// contiguous tensors); a column range of `[batch, len * width]` is a view.
+pub(crate) fn positions(sequence: Tensor<3>) -> Vec<Tensor<2>> {
+    let [batch, len, width] = sequence.dims();
+    let rows = sequence.reshape([batch, len * width]);
+    (0..len)
+        .map(|position| rows.clone().narrow(1, position * width, width))
+        .collect()
+}
+
+/// `[a, b, ...]` side by side `[batch, N * width]`, as `Tensor::cat` along the columns, but by
+/// broadcasting each block against a one-hot column mask: element-wise work that fusion merges
+/// into one kernel, where a concatenation is one slice-assign kernel per block.
+pub(crate) fn side_by_side<const N: usize>(blocks: [Tensor<2>; N]) -> Tensor<2> {
+    let [batch, width] = blocks[0].dims();
+    let device = blocks[0].device();
+    blocks
+        .into_iter()
+        .enumerate()
+        .map(|(index, block)| {
+            let mut one_hot = [0.0f32; N];
+            one_hot[index] = 1.0;
+            let mask =
+                Tensor::<3>::from_data(TensorData::new(one_hot.to_vec(), [1, N, 1]), &device);
+            block.unsqueeze_dim::<3>(1) * mask
+        })
+        .reduce(|sum, block| sum + block)
+        .expect("at least one block")
+        .reshape([batch, N * width])
+}

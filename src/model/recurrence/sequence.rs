@@ -3,6 +3,7 @@
 
 use super::cell_backward::step_backward;
 use super::manual::{ManualOp, Plain, apply};
+use super::positions;
 use crate::model::cell::{CellKind, CellState, StepCache, gate_equations};
 use burn::prelude::*;
 use burn::tensor::module::linear;
@@ -114,12 +115,12 @@ impl ManualOp<6> for SequenceOp {
         };
         let initial = state.hidden.clone().unsqueeze_dim::<3>(1);
         let (mut caches, mut hiddens, mut memories) = (vec![], vec![], vec![]);
-        for (position, gates) in input_gates.chunk(len, 1).into_iter().enumerate() {
+        for (position, gates) in positions(input_gates).into_iter().enumerate() {
             let from_hidden = linear(state.hidden.clone(), weight.clone(), Some(bias.clone()));
             let (next, cache) = gate_equations(
                 self.kind,
                 self.hidden_size,
-                gates.squeeze_dim(1),
+                gates,
                 from_hidden,
                 state.clone(),
             );
@@ -159,11 +160,7 @@ impl ManualOp<6> for SequenceOp {
         let mut d_memory: Option<Tensor<2>> = None;
         let mut d_input_gates = Vec::with_capacity(len);
         let mut d_hidden_gates = Vec::with_capacity(len);
-        let grads: Vec<Tensor<2>> = grad
-            .chunk(len, 1)
-            .into_iter()
-            .map(|g| g.squeeze_dim(1))
-            .collect();
+        let grads = positions(grad);
         let steps = saved.caches.into_iter().zip(saved.keep).zip(grads).rev();
         for ((cache, keep), grad) in steps {
             let (grad_hidden, grad_memory) = if lstm {
