@@ -24,6 +24,9 @@ with_clippy() {
     CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
 }
 
+step "cargo test (native, CPU), compiled through clippy -D warnings"
+with_clippy cargo test
+
 apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -31,40 +34,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
 }
 
-browser_prerequisites() {
-  command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk fonts-dejavu-core
-  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-  chromium --version
-}
+step "browser test prerequisites"
+command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk fonts-dejavu-core
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+chromium --version
 
-# On a fresh machine most of this run is compiling: the native tests, wasm-bindgen-cli and the
-# page's wasm. One cargo build leaves a core idle through its long single-crate stretches (burn's
-# crates, this crate), so the page's build (its own target directory lock:
-# target/wasm32-unknown-unknown) and the browser prerequisites (apt) run in the background beside
-# the native tests; their logs are printed when they are waited for.
-mkdir -p target
-background() { # name, command...: runs the command in the background, output to target/ci-NAME.log
-  local name=$1
-  shift
-  "$@" >"target/ci-$name.log" 2>&1 &
-  eval "pid_$name=$!"
-}
-await() { # name, title: waits for a background job, prints its log, fails the run if it failed
-  local name=$1 title=$2 pid status=0
-  pid=$(eval "echo \$pid_$name")
-  step "$title"
-  wait "$pid" || status=$?
-  cat "target/ci-$name.log"
-  [ "$status" -eq 0 ] || { echo "$title failed (exit $status)"; exit "$status"; }
-}
-background prerequisites browser_prerequisites
-background web with_clippy bash scripts/build-web.sh
-
-step "cargo test (native, CPU), compiled through clippy -D warnings"
-with_clippy cargo test
-
-await prerequisites "browser test prerequisites"
-await web "build the page (wasm), compiled through clippy -D warnings"
+step "build the page (wasm), compiled through clippy -D warnings"
+with_clippy bash scripts/build-web.sh
 
 step "browser tests (headless Chromium)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
