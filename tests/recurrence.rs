@@ -73,8 +73,8 @@ fn assert_close(what: &str, ours: &[f32], reference: &[f32]) {
     }
 }
 
-fn check(cell: CellKind, attention: AttentionKind, layers: usize) {
-    let device = Device::flex().autodiff();
+fn check(device: &Device, cell: CellKind, attention: AttentionKind, layers: usize) {
+    let device = device.clone().autodiff();
     let model = Seq2SeqConfig::new(9, 11)
         .with_embedding_size(6)
         .with_hidden_size(8)
@@ -128,7 +128,7 @@ fn check(cell: CellKind, attention: AttentionKind, layers: usize) {
 fn every_cell_and_attention_has_the_gradients_of_the_step_by_step_loop() {
     for cell in CellKind::ALL {
         for attention in AttentionKind::ALL {
-            check(cell, attention, 1);
+            check(&Device::flex(), cell, attention, 1);
         }
     }
 }
@@ -136,7 +136,25 @@ fn every_cell_and_attention_has_the_gradients_of_the_step_by_step_loop() {
 #[test]
 fn two_layers_have_the_gradients_of_the_step_by_step_loop() {
     for cell in CellKind::ALL {
-        check(cell, AttentionKind::Additive, 2);
-        check(cell, AttentionKind::None, 2);
+        check(&Device::flex(), cell, AttentionKind::Additive, 2);
+        check(&Device::flex(), cell, AttentionKind::None, 2);
+    }
+}
+
+/// On burn's wgpu runtime the loops run as hand-written CubeCL kernels
+/// (`model::recurrence::kernels`): the same check, against burn's autodiff of the step-by-step
+/// loop on that device. Needs the `wgpu` feature and an adapter (a software one such as Mesa's
+/// lavapipe will do): `cargo test --release --features wgpu --test recurrence`.
+#[cfg(feature = "wgpu")]
+#[test]
+fn the_gpu_kernels_have_the_gradients_of_the_step_by_step_loop() {
+    let device = Device::wgpu_options()
+        .init()
+        .expect("a wgpu adapter (install mesa-vulkan-drivers for a software one)");
+    for cell in CellKind::ALL {
+        for attention in AttentionKind::ALL {
+            check(&device, cell, attention, 1);
+        }
+        check(&device, cell, AttentionKind::Additive, 2);
     }
 }

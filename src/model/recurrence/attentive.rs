@@ -3,6 +3,8 @@
 //! step the cell.
 
 use super::cell_backward::step_backward;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+use super::kernels::{self, Gpu, Packed};
 use super::manual::{ManualOp, Plain, apply};
 use super::sequence::add;
 use crate::model::activation::tanh;
@@ -109,8 +111,21 @@ struct PositionSaved {
 }
 
 /// What the forward pass keeps.
+// One per forward pass, moved once: no gain from boxing the larger variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-struct AttentiveSaved {
+enum AttentiveSaved {
+    /// The step-by-step version's.
+    Steps(StepsSaved),
+    /// The GPU kernel's: `[its flat outputs, values, keys, packed parameters, packed initial
+    /// state]`.
+    #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+    Kernel([Plain; 5]),
+}
+
+/// What the step-by-step forward pass keeps.
+#[derive(Debug, Clone)]
+struct StepsSaved {
     positions: Vec<PositionSaved>,
     /// The state each position started from, stacked `[batch, len, hidden]`.
     previous: Tensor<3>,
@@ -130,6 +145,11 @@ impl ManualOp<11> for AttentiveOp {
     type Saved = AttentiveSaved;
 
     fn forward(&self, inputs: [Plain; 11]) -> (Plain, AttentiveSaved, Vec<Plain>) {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if kernels::on_gpu(&inputs[0]) && inputs[1].get::<3>().dims()[1] <= kernels::MAX_SOURCE_LEN
+        {
+            return self.forward_on_gpu(inputs);
+        }
         let [
             tokens,
             values,
@@ -202,7 +222,7 @@ impl ManualOp<11> for AttentiveOp {
             _ => Tensor::cat(vec![initial, tops.clone().narrow(1, 0, len - 1)], 1),
         };
         let features = Tensor::cat(vec![tops, contexts.clone()], 2);
-        let saved = AttentiveSaved {
+        let saved = AttentiveSaved::Steps(StepsSaved {
             positions,
             previous,
             contexts,
@@ -213,7 +233,7 @@ impl ManualOp<11> for AttentiveOp {
             context_weight: context_w,
             query,
             score,
-        };
+        });
         (Plain::new(features), saved, vec![Plain::new(weights)])
     }
 
@@ -223,8 +243,15 @@ impl ManualOp<11> for AttentiveOp {
         grad: Plain,
         needed: [bool; 11],
     ) -> [Option<Plain>; 11] {
+        // (one variant where the GPU backend is not compiled in)
+        #[allow(clippy::infallible_destructuring_match)]
+        let saved = match saved {
+            AttentiveSaved::Steps(saved) => saved,
+            #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+            AttentiveSaved::Kernel(saved) => return self.backward_on_gpu(saved, grad, needed),
+        };
         let grad = grad.get::<3>();
-        let [batch, len, _] = grad.dims();
+        let batch = grad.dims()[0];
         let h = self.hidden_size;
         let hidden_wt = saved.hidden_weight.clone().transpose();
         let context_wt = saved.context_weight.clone().transpose();
@@ -315,15 +342,62 @@ impl ManualOp<11> for AttentiveOp {
         ] {
             list.reverse();
         }
+        let stack = |list: Vec<Tensor<2>>| Tensor::stack::<3>(list, 1);
+        AttentiveGrads {
+            token_gates: stack(d_token_gates),
+            hidden_gates: stack(d_hidden_gates),
+            contexts_grad: stack(d_contexts),
+            queries: self.additive.then(|| stack(d_queries)),
+            keys: d_keys.expect("a keys gradient"),
+            score: d_score,
+            initial_hidden: d_hidden.expect("a gradient"),
+            initial_memory: d_memory,
+            previous: saved.previous,
+            contexts: saved.contexts,
+            weights: saved.weights,
+        }
+        .into_inputs(needed, self.kind == CellKind::Lstm)
+    }
+}
+
+/// What both versions of the backward pass compute per position; the weights' gradients follow
+/// from them in one product over all positions.
+struct AttentiveGrads {
+    /// `[batch, len, gates * hidden]`.
+    token_gates: Tensor<3>,
+    /// `[batch, len, gates * hidden]`.
+    hidden_gates: Tensor<3>,
+    /// Of the context vectors `[batch, len, hidden]`.
+    contexts_grad: Tensor<3>,
+    /// Of the additive attention's queries `[batch, len, hidden]`.
+    queries: Option<Tensor<3>>,
+    /// `[batch, source_len, hidden]`.
+    keys: Tensor<3>,
+    /// Of the additive score vector (`hidden` elements).
+    score: Option<Tensor<2>>,
+    initial_hidden: Tensor<2>,
+    initial_memory: Option<Tensor<2>>,
+    /// The state each position started from `[batch, len, hidden]`.
+    previous: Tensor<3>,
+    /// The context vectors `[batch, len, hidden]`.
+    contexts: Tensor<3>,
+    /// The attention weights `[batch, len, source_len]`.
+    weights: Tensor<3>,
+}
+
+impl AttentiveGrads {
+    /// The gradients of the operation's inputs (`needed` as in [`ManualOp::backward`]).
+    fn into_inputs(self, needed: [bool; 11], lstm: bool) -> [Option<Plain>; 11] {
+        let [batch, len, gates] = self.token_gates.dims();
+        let h = self.previous.dims()[2];
         let rows = batch * len;
-        let flat = |list: Vec<Tensor<2>>| {
-            let width = list[0].dims()[1];
-            Tensor::stack::<3>(list, 1).reshape([rows, width])
+        let flat = |tensor: Tensor<3>| {
+            let width = tensor.dims()[2];
+            tensor.reshape([rows, width])
         };
-        let d_input = flat(d_token_gates.clone());
-        let gates = d_input.dims()[1];
-        let d_hidden_gates = flat(d_hidden_gates);
-        let previous = saved.previous.reshape([rows, h]);
+        let d_input = flat(self.token_gates.clone());
+        let d_hidden_gates = flat(self.hidden_gates);
+        let previous = flat(self.previous);
         let [
             tokens,
             values,
@@ -337,34 +411,136 @@ impl ManualOp<11> for AttentiveOp {
             memory,
             _,
         ] = needed;
-        let lstm = self.kind == CellKind::Lstm;
+        let (queries, d_score, initial_memory) = (self.queries, self.score, self.initial_memory);
+        let (weights, contexts_grad, contexts) = (self.weights, self.contexts_grad, self.contexts);
         [
-            tokens.then(|| Plain::new(d_input.clone().reshape([batch, len, gates]))),
-            values.then(|| {
-                // d_values = sum over positions of weights^T d_context
-                let weights = saved.weights.swap_dims(1, 2); // [batch, source_len, len]
-                Plain::new(weights.matmul(Tensor::stack::<3>(d_contexts, 1)))
-            }),
-            keys.then(|| Plain::new(d_keys.expect("a keys gradient"))),
+            tokens.then(|| Plain::new(self.token_gates)),
+            // d_values = sum over positions of weights^T d_context
+            values.then(|| Plain::new(weights.swap_dims(1, 2).matmul(contexts_grad))),
+            keys.then(|| Plain::new(self.keys)),
             hidden_w
                 .then(|| Plain::new(previous.clone().transpose().matmul(d_hidden_gates.clone()))),
             hidden_b.then(|| Plain::new(d_hidden_gates.sum_dim(0).reshape([gates]))),
-            context_w.then(|| {
-                Plain::new(
-                    saved
-                        .contexts
-                        .reshape([rows, h])
-                        .transpose()
-                        .matmul(d_input),
-                )
-            }),
-            (query && self.additive)
-                .then(|| Plain::new(previous.transpose().matmul(flat(d_queries)))),
-            (score && self.additive)
-                .then(|| Plain::new(d_score.expect("a score gradient").reshape([h, 1]))),
-            hidden.then(|| Plain::new(d_hidden.expect("a gradient"))),
-            (memory && lstm).then(|| Plain::new(d_memory.expect("an LSTM memory gradient"))),
+            context_w.then(|| Plain::new(flat(contexts).transpose().matmul(d_input))),
+            match (query, queries) {
+                (true, Some(queries)) => {
+                    Some(Plain::new(previous.transpose().matmul(flat(queries))))
+                }
+                _ => None,
+            },
+            match (score, d_score) {
+                (true, Some(d_score)) => Some(Plain::new(d_score.reshape([h, 1]))),
+                _ => None,
+            },
+            hidden.then(|| Plain::new(self.initial_hidden)),
+            (memory && lstm).then(|| Plain::new(initial_memory.expect("an LSTM memory gradient"))),
             None,
         ]
+    }
+}
+
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+impl AttentiveOp {
+    /// The forward pass on the GPU: one kernel walks the positions.
+    fn forward_on_gpu(&self, inputs: [Plain; 11]) -> (Plain, AttentiveSaved, Vec<Plain>) {
+        let [
+            tokens,
+            values,
+            keys,
+            hidden_w,
+            hidden_b,
+            context_w,
+            query,
+            score,
+            hidden,
+            memory,
+            bias,
+        ] = inputs;
+        let parameters = Packed::pack(vec![
+            Packed::flat(hidden_w.get::<2>()),
+            hidden_b.get::<1>(),
+            Packed::flat(context_w.get::<2>()),
+            Packed::flat(query.get::<2>()),
+            Packed::flat(score.get::<2>()),
+        ]);
+        let mut initial = vec![Packed::flat(hidden.get::<2>())];
+        if self.kind == CellKind::Lstm {
+            initial.push(Packed::flat(memory.get::<2>()));
+        }
+        let initial = Packed::pack(initial);
+        let flat = Gpu::attentive_forward(
+            [&tokens, &values, &keys, &parameters, &initial, &bias],
+            self.kind,
+            self.additive,
+        );
+        let [batch, len, _] = tokens.get::<3>().dims();
+        let source = values.get::<3>().dims()[1];
+        let at = &mut 0;
+        let features = Packed::take(&flat, at, [batch, len, 2 * self.hidden_size]);
+        let weights = Packed::take(&flat, at, [batch, len, source]);
+        let saved = [Plain::new(flat), values, keys, parameters, initial];
+        (
+            Plain::new(features),
+            AttentiveSaved::Kernel(saved),
+            vec![Plain::new(weights)],
+        )
+    }
+
+    /// The backward pass on the GPU: one kernel walks the positions back.
+    fn backward_on_gpu(
+        &self,
+        saved: [Plain; 5],
+        grad: Plain,
+        needed: [bool; 11],
+    ) -> [Option<Plain>; 11] {
+        let [outputs, values, keys, parameters, initial] = &saved;
+        let grads = Gpu::attentive_backward(
+            [&grad, outputs, values, keys, parameters, initial],
+            self.kind,
+            self.additive,
+        );
+        let h = self.hidden_size;
+        let [batch, len, _] = grad.get::<3>().dims();
+        let source = values.get::<3>().dims()[1];
+        let width = self.kind.gates() * h;
+        let at = &mut 0;
+        let d_tokens = Packed::take(&grads, at, [batch, len, width]);
+        let d_hidden_gates = Packed::take(&grads, at, [batch, len, width]);
+        let d_contexts = Packed::take(&grads, at, [batch, len, h]);
+        let d_queries = Packed::take(&grads, at, [batch, len, h]);
+        let d_keys = Packed::take(&grads, at, [batch, source, h]);
+        let d_score_rows = Packed::take(&grads, at, [batch, h]);
+        let d_hidden = Packed::take(&grads, at, [batch, h]);
+        let d_memory = Packed::take(&grads, at, [batch, h]);
+        let outputs = outputs.get::<1>();
+        let at = &mut 0;
+        let features = Packed::take(&outputs, at, [batch, len, 2 * h]);
+        let weights = Packed::take(&outputs, at, [batch, len, source]);
+        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]).unsqueeze_dim::<3>(1);
+        let previous = match len {
+            1 => initial,
+            _ => Tensor::cat(
+                vec![
+                    initial,
+                    features.clone().slice([0..batch, 0..len - 1, 0..h]),
+                ],
+                1,
+            ),
+        };
+        let lstm = self.kind == CellKind::Lstm;
+        AttentiveGrads {
+            token_gates: d_tokens,
+            hidden_gates: d_hidden_gates,
+            contexts_grad: d_contexts,
+            queries: self.additive.then_some(d_queries),
+            keys: d_keys,
+            score: self.additive.then(|| d_score_rows.sum_dim(0)),
+            initial_hidden: d_hidden,
+            initial_memory: lstm.then_some(d_memory),
+            previous,
+            contexts: features.slice([0..batch, 0..len, h..2 * h]),
+            weights,
+        }
+        .into_inputs(needed, lstm)
     }
 }

@@ -40,6 +40,30 @@ impl Plain {
     pub fn get<const D: usize>(&self) -> Tensor<D> {
         Tensor::from_dispatch(self.0.clone())
     }
+
+    /// The tensor as burn's dispatch sees it (for a backend extension's operations).
+    pub fn dispatch(&self) -> DispatchTensor {
+        self.0.clone()
+    }
+
+    /// Wraps a tensor burn's dispatch returned.
+    pub fn from_dispatch(tensor: DispatchTensor) -> Self {
+        Self(tensor)
+    }
+
+    /// Whether the tensor lives on the GPU backend (cubecl: WebGPU in the page).
+    pub fn on_cube(&self) -> bool {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if let DispatchTensorKind::Cube(_) = &self.0.kind {
+            return true;
+        }
+        false
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> burn::tensor::DType {
+        burn::backend::TensorMetadata::dtype(&self.0)
+    }
 }
 
 /// An operation with `N` float inputs and one float output, whose gradient is written by hand.

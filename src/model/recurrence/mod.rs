@@ -1,10 +1,14 @@
 //! Recurrent loops as single differentiable operations with hand-written backward passes: the
 //! encoder's layers and the teacher-forced one-layer decoder. Same forward numbers as stepping the
 //! cells one position at a time; far fewer GPU kernel launches in the backward pass (see
-//! [`manual`]).
+//! [`manual`]). On the GPU backend each loop is one CubeCL kernel forward and one backward
+//! (`kernels`, compiled into the page and the native `wgpu` build); on the CPU the same
+//! operations run with burn's tensor API.
 
 pub mod attentive;
 pub mod cell_backward;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod kernels;
 pub mod manual;
 pub mod sequence;
 

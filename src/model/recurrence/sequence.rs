@@ -2,6 +2,8 @@
 //! (state carried unchanged over PAD) and the decoder without attention.
 
 use super::cell_backward::step_backward;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+use super::kernels::{self, Gpu, Packed};
 use super::manual::{ManualOp, Plain, apply};
 use super::positions;
 use crate::model::cell::{CellKind, CellState, StepCache, gate_equations};
@@ -88,21 +90,32 @@ struct SequenceOp {
     hidden_size: usize,
 }
 
-/// What the forward pass keeps: per position, the cell's cache, the previous hidden state, and
-/// the keep column; and the weight.
+/// What the forward pass keeps.
+// One per forward pass, moved once: no gain from boxing the larger variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-struct SequenceSaved {
-    caches: Vec<StepCache>,
-    /// The hidden state each position started from `[batch, len, hidden]`.
-    previous: Tensor<3>,
-    keep: Vec<Tensor<2>>,
-    weight: Tensor<2>,
+enum SequenceSaved {
+    /// The step-by-step version's: per position, the cell's cache and the keep column; the
+    /// hidden state each position started from `[batch, len, hidden]`; the weight.
+    Steps {
+        caches: Vec<StepCache>,
+        previous: Tensor<3>,
+        keep: Vec<Tensor<2>>,
+        weight: Tensor<2>,
+    },
+    /// The GPU kernel's: `[its flat outputs, packed parameters, packed initial state, keep]`.
+    #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+    Kernel([Plain; 4]),
 }
 
 impl ManualOp<6> for SequenceOp {
     type Saved = SequenceSaved;
 
     fn forward(&self, inputs: [Plain; 6]) -> (Plain, SequenceSaved, Vec<Plain>) {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if kernels::on_gpu(&inputs[0]) {
+            return self.forward_on_gpu(inputs);
+        }
         let [input_gates, weight, bias, hidden, memory, keep] = inputs;
         let input_gates = input_gates.get::<3>();
         let len = input_gates.dims()[1];
@@ -141,7 +154,7 @@ impl ManualOp<6> for SequenceOp {
         if lstm {
             output = Tensor::cat(vec![output, Tensor::stack::<3>(memories, 1)], 2);
         }
-        let saved = SequenceSaved {
+        let saved = SequenceSaved::Steps {
             caches,
             previous,
             keep,
@@ -151,17 +164,27 @@ impl ManualOp<6> for SequenceOp {
     }
 
     fn backward(&self, saved: SequenceSaved, grad: Plain, needed: [bool; 6]) -> [Option<Plain>; 6] {
+        let (caches, previous, keep, weight) = match saved {
+            SequenceSaved::Steps {
+                caches,
+                previous,
+                keep,
+                weight,
+            } => (caches, previous, keep, weight),
+            #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+            SequenceSaved::Kernel(saved) => return self.backward_on_gpu(saved, grad, needed),
+        };
         let grad = grad.get::<3>();
-        let [batch, len, _] = grad.dims();
+        let len = grad.dims()[1];
         let h = self.hidden_size;
         let lstm = self.kind == CellKind::Lstm;
-        let weight_t = saved.weight.transpose();
+        let weight_t = weight.transpose();
         let mut d_hidden: Option<Tensor<2>> = None;
         let mut d_memory: Option<Tensor<2>> = None;
         let mut d_input_gates = Vec::with_capacity(len);
         let mut d_hidden_gates = Vec::with_capacity(len);
         let grads = positions(grad);
-        let steps = saved.caches.into_iter().zip(saved.keep).zip(grads).rev();
+        let steps = caches.into_iter().zip(keep).zip(grads).rev();
         for ((cache, keep), grad) in steps {
             let (grad_hidden, grad_memory) = if lstm {
                 (grad.clone().narrow(1, 0, h), Some(grad.narrow(1, h, h)))
@@ -189,19 +212,120 @@ impl ManualOp<6> for SequenceOp {
         }
         d_input_gates.reverse();
         d_hidden_gates.reverse();
+        SequenceGrads {
+            input_gates: Tensor::stack::<3>(d_input_gates, 1),
+            hidden_gates: Tensor::stack::<3>(d_hidden_gates, 1),
+            previous,
+            initial_hidden: d_hidden.expect("a gradient"),
+            initial_memory: d_memory,
+        }
+        .into_inputs(needed, lstm)
+    }
+}
+
+/// What both versions of the backward pass compute per position; the weight's gradients follow
+/// from them in one product over all positions.
+struct SequenceGrads {
+    /// `[batch, len, gates * hidden]`.
+    input_gates: Tensor<3>,
+    /// `[batch, len, gates * hidden]`.
+    hidden_gates: Tensor<3>,
+    /// The hidden state each position started from `[batch, len, hidden]`.
+    previous: Tensor<3>,
+    initial_hidden: Tensor<2>,
+    initial_memory: Option<Tensor<2>>,
+}
+
+impl SequenceGrads {
+    /// The gradients of the operation's inputs (`needed` as in [`ManualOp::backward`]).
+    fn into_inputs(self, needed: [bool; 6], lstm: bool) -> [Option<Plain>; 6] {
         let [input_gates, weight, bias, hidden, memory, _] = needed;
-        let d_hidden_gates = Tensor::stack::<3>(d_hidden_gates, 1); // [batch, len, gates * h]
-        let gates = d_hidden_gates.dims()[2];
-        let d_hidden_gates = d_hidden_gates.reshape([batch * len, gates]);
-        let previous = saved.previous.reshape([batch * len, h]);
+        let [batch, len, gates] = self.hidden_gates.dims();
+        let h = self.previous.dims()[2];
+        let d_hidden_gates = self.hidden_gates.reshape([batch * len, gates]);
+        let previous = self.previous.reshape([batch * len, h]);
+        let initial_memory = self.initial_memory;
         [
-            input_gates.then(|| Plain::new(Tensor::stack::<3>(d_input_gates, 1))),
+            input_gates.then(|| Plain::new(self.input_gates)),
             weight.then(|| Plain::new(previous.transpose().matmul(d_hidden_gates.clone()))),
             bias.then(|| Plain::new(d_hidden_gates.sum_dim(0).reshape([gates]))),
-            hidden.then(|| Plain::new(d_hidden.expect("a gradient"))),
-            (memory && lstm).then(|| Plain::new(d_memory.expect("an LSTM memory gradient"))),
+            hidden.then(|| Plain::new(self.initial_hidden)),
+            (memory && lstm).then(|| Plain::new(initial_memory.expect("an LSTM memory gradient"))),
             None,
         ]
+    }
+}
+
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+impl SequenceOp {
+    /// Width of the output at each position (LSTM: hidden then memory).
+    fn output_width(&self) -> usize {
+        match self.kind {
+            CellKind::Lstm => 2 * self.hidden_size,
+            _ => self.hidden_size,
+        }
+    }
+
+    /// The forward pass on the GPU: one kernel walks the positions.
+    fn forward_on_gpu(&self, inputs: [Plain; 6]) -> (Plain, SequenceSaved, Vec<Plain>) {
+        let [input_gates, weight, bias, hidden, memory, keep] = inputs;
+        let parameters = Packed::pack(vec![Packed::flat(weight.get::<2>()), bias.get::<1>()]);
+        let mut initial = vec![Packed::flat(hidden.get::<2>())];
+        if self.kind == CellKind::Lstm {
+            initial.push(Packed::flat(memory.get::<2>()));
+        }
+        let initial = Packed::pack(initial);
+        let flat = Gpu::sequence_forward(
+            &input_gates,
+            &parameters,
+            &initial,
+            &keep,
+            self.kind,
+            self.hidden_size,
+        );
+        let [batch, len, _] = input_gates.get::<3>().dims();
+        let output = Packed::take(&flat, &mut 0, [batch, len, self.output_width()]);
+        let saved = [Plain::new(flat), parameters, initial, keep];
+        (Plain::new(output), SequenceSaved::Kernel(saved), vec![])
+    }
+
+    /// The backward pass on the GPU: one kernel walks the positions back.
+    fn backward_on_gpu(
+        &self,
+        saved: [Plain; 4],
+        grad: Plain,
+        needed: [bool; 6],
+    ) -> [Option<Plain>; 6] {
+        let [outputs, parameters, initial, keep] = &saved;
+        let h = self.hidden_size;
+        let [batch, len, _] = grad.get::<3>().dims();
+        let grads =
+            Gpu::sequence_backward(&grad, [outputs, parameters, initial, keep], self.kind, h);
+        let width = self.kind.gates() * h;
+        let at = &mut 0;
+        let d_input = Packed::take(&grads, at, [batch, len, width]);
+        let d_hidden_gates = Packed::take(&grads, at, [batch, len, width]);
+        let d_hidden = Packed::take(&grads, at, [batch, h]);
+        let d_memory = Packed::take(&grads, at, [batch, h]);
+        let output = Packed::take(
+            &outputs.get::<1>(),
+            &mut 0,
+            [batch, len, self.output_width()],
+        );
+        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]).unsqueeze_dim::<3>(1);
+        let previous = match len {
+            1 => initial,
+            _ => Tensor::cat(vec![initial, output.slice([0..batch, 0..len - 1, 0..h])], 1),
+        };
+        let lstm = self.kind == CellKind::Lstm;
+        SequenceGrads {
+            input_gates: d_input,
+            hidden_gates: d_hidden_gates,
+            previous,
+            initial_hidden: d_hidden,
+            initial_memory: lstm.then_some(d_memory),
+        }
+        .into_inputs(needed, lstm)
     }
 }
 

@@ -1,0 +1,511 @@
+//! The recurrent loops as hand-written CubeCL kernels, for the GPU backend (WebGPU in the page,
+//! burn's `wgpu` natively): one launch walks every position of a sequence forward, one walks
+//! it backward (one cube per batch row, the row's state in shared memory), where the same loop
+//! written with tensor operations launches a dozen kernels per position (README, "Kernel
+//! launches per step"). The tensor-operation version stays the reference and the CPU path;
+//! `tests/recurrence_kernels.rs` checks these against it.
+//!
+//! They reach burn through a backend extension ([`RecurrenceKernels`]): burn's fusion records
+//! each as one custom operation in its stream and runs it in order with the fused ones.
+//!
+//! WebGPU lets a shader bind at most 10 storage buffers (8 here: cubecl adds one for sizes), so
+//! each kernel takes its small inputs packed into one buffer (the weights; the initial state)
+//! and writes all its outputs into one buffer, which the callers cut into views ([`Packed`]).
+
+mod attentive;
+mod cell;
+mod sequence;
+
+use super::manual::Plain;
+use crate::model::cell::CellKind;
+use burn::backend::fusion::custom::TensorSpec;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::prelude::Tensor;
+use burn::tensor::{DType, Shape};
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use burn_cubecl::tensor::CubeTensor;
+use cubecl::prelude::*;
+
+/// The most source positions the attention kernels take (their scores live in shared memory);
+/// longer sources use the tensor-operation version.
+pub const MAX_SOURCE_LEN: usize = 256;
+
+/// Whether `tensor` lives on the GPU backend, where these kernels run.
+pub fn on_gpu(tensor: &Plain) -> bool {
+    tensor.on_cube() && tensor.dtype() == DType::F32
+}
+
+/// The kernels, as operations of the GPU backend (and of its fused wrapper). Each returns one
+/// flat buffer holding all its outputs (see the kernels for the order).
+#[backend_extension(Cube, Fusion)]
+pub trait RecurrenceKernels: Backend {
+    /// [`sequence::sequence_forward`].
+    #[fusion(meta = sequence_forward_meta)]
+    fn sequence_forward(
+        input_gates: FloatTensor<Self>,
+        parameters: FloatTensor<Self>,
+        initial: FloatTensor<Self>,
+        keep: FloatTensor<Self>,
+        kind: u32,
+        hidden: u32,
+    ) -> FloatTensor<Self>;
+
+    /// [`sequence::sequence_backward`].
+    #[fusion(meta = sequence_backward_meta)]
+    #[allow(clippy::too_many_arguments)]
+    fn sequence_backward(
+        grad: FloatTensor<Self>,
+        saved: FloatTensor<Self>,
+        parameters: FloatTensor<Self>,
+        initial: FloatTensor<Self>,
+        keep: FloatTensor<Self>,
+        kind: u32,
+        hidden: u32,
+    ) -> FloatTensor<Self>;
+
+    /// [`attentive::attentive_forward`].
+    #[fusion(meta = attentive_forward_meta)]
+    #[allow(clippy::too_many_arguments)]
+    fn attentive_forward(
+        token_gates: FloatTensor<Self>,
+        values: FloatTensor<Self>,
+        keys: FloatTensor<Self>,
+        parameters: FloatTensor<Self>,
+        initial: FloatTensor<Self>,
+        padding_bias: FloatTensor<Self>,
+        kind: u32,
+        additive: bool,
+    ) -> FloatTensor<Self>;
+
+    /// [`attentive::attentive_backward`].
+    #[fusion(meta = attentive_backward_meta)]
+    #[allow(clippy::too_many_arguments)]
+    fn attentive_backward(
+        grad: FloatTensor<Self>,
+        saved: FloatTensor<Self>,
+        values: FloatTensor<Self>,
+        keys: FloatTensor<Self>,
+        parameters: FloatTensor<Self>,
+        initial: FloatTensor<Self>,
+        kind: u32,
+        additive: bool,
+    ) -> FloatTensor<Self>;
+}
+
+/// The kernels' code for a cell kind.
+fn kind_code(kind: CellKind) -> u32 {
+    match kind {
+        CellKind::Rnn => cell::RNN,
+        CellKind::Gru => cell::GRU,
+        CellKind::Lstm => cell::LSTM,
+    }
+}
+
+/// Element counts of each kernel's outputs, in their order in its flat buffer.
+mod sizes {
+    use super::cell::{LSTM, gates, kept};
+
+    /// [`super::sequence::sequence_forward`]: output, activations.
+    pub fn sequence_forward(batch: usize, len: usize, h: usize, kind: u32) -> [usize; 2] {
+        let out_width = if kind == LSTM { 2 * h } else { h };
+        let positions = batch * len;
+        [positions * out_width, positions * kept(kind) * h]
+    }
+
+    /// [`super::sequence::sequence_backward`]: input-side and hidden-side gate gradients, initial
+    /// hidden state and memory gradients.
+    pub fn sequence_backward(batch: usize, len: usize, h: usize, kind: u32) -> [usize; 4] {
+        let gates = batch * len * gates(kind) * h;
+        [gates, gates, batch * h, batch * h]
+    }
+
+    /// [`super::attentive::attentive_forward`]: features, weights, activations, queries.
+    pub fn attentive_forward(
+        batch: usize,
+        len: usize,
+        source: usize,
+        h: usize,
+        kind: u32,
+    ) -> [usize; 4] {
+        let positions = batch * len;
+        [
+            positions * 2 * h,
+            positions * source,
+            positions * kept(kind) * h,
+            positions * h,
+        ]
+    }
+
+    /// [`super::attentive::attentive_backward`]: token gates, hidden-side gates, contexts,
+    /// queries, keys, score rows, initial hidden state and memory.
+    pub fn attentive_backward(
+        batch: usize,
+        len: usize,
+        source: usize,
+        h: usize,
+        kind: u32,
+    ) -> [usize; 8] {
+        let positions = batch * len;
+        let gates = positions * gates(kind) * h;
+        [
+            gates,
+            gates,
+            positions * h,
+            positions * h,
+            batch * source * h,
+            batch * h,
+            batch * h,
+            batch * h,
+        ]
+    }
+}
+
+fn flat_spec(parts: &[usize]) -> TensorSpec {
+    TensorSpec::new(Shape::new([parts.iter().sum::<usize>()]), DType::F32)
+}
+
+fn sequence_forward_meta(
+    input_gates: &TensorSpec,
+    _parameters: &TensorSpec,
+    _initial: &TensorSpec,
+    _keep: &TensorSpec,
+    kind: &u32,
+    hidden: &u32,
+) -> TensorSpec {
+    let (batch, len) = (input_gates.shape[0], input_gates.shape[1]);
+    flat_spec(&sizes::sequence_forward(
+        batch,
+        len,
+        *hidden as usize,
+        *kind,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sequence_backward_meta(
+    grad: &TensorSpec,
+    _saved: &TensorSpec,
+    _parameters: &TensorSpec,
+    _initial: &TensorSpec,
+    _keep: &TensorSpec,
+    kind: &u32,
+    hidden: &u32,
+) -> TensorSpec {
+    let (batch, len) = (grad.shape[0], grad.shape[1]);
+    flat_spec(&sizes::sequence_backward(
+        batch,
+        len,
+        *hidden as usize,
+        *kind,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn attentive_forward_meta(
+    token_gates: &TensorSpec,
+    values: &TensorSpec,
+    _keys: &TensorSpec,
+    _parameters: &TensorSpec,
+    _initial: &TensorSpec,
+    _padding: &TensorSpec,
+    kind: &u32,
+    _additive: &bool,
+) -> TensorSpec {
+    let (batch, len) = (token_gates.shape[0], token_gates.shape[1]);
+    let (source, h) = (values.shape[1], values.shape[2]);
+    flat_spec(&sizes::attentive_forward(batch, len, source, h, *kind))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn attentive_backward_meta(
+    grad: &TensorSpec,
+    _saved: &TensorSpec,
+    values: &TensorSpec,
+    _keys: &TensorSpec,
+    _parameters: &TensorSpec,
+    _initial: &TensorSpec,
+    kind: &u32,
+    _additive: &bool,
+) -> TensorSpec {
+    let (batch, len) = (grad.shape[0], grad.shape[1]);
+    let (source, h) = (values.shape[1], values.shape[2]);
+    flat_spec(&sizes::attentive_backward(batch, len, source, h, *kind))
+}
+
+/// A new contiguous flat float buffer of `parts` elements in all, on `like`'s device (its
+/// contents are written by a kernel).
+fn empty(like: &CubeTensor, parts: &[usize]) -> CubeTensor {
+    empty_device_contiguous_dtype(
+        like.client.clone(),
+        like.device.clone(),
+        Shape::new([parts.iter().sum::<usize>()]),
+        DType::F32,
+    )
+}
+
+/// One cube per batch row; its units stride over the hidden units (and source positions).
+fn launch_shape(like: &CubeTensor, batch: usize, hidden: usize) -> (CubeCount, CubeDim) {
+    let most = like.client.properties().hardware.max_cube_dim.0.min(256);
+    let units = (hidden.next_power_of_two() as u32).clamp(32, most);
+    (
+        CubeCount::Static(batch as u32, 1, 1),
+        CubeDim::new_1d(units),
+    )
+}
+
+/// Source positions rounded up, so a few lengths share one compiled kernel.
+fn source_capacity(source_len: usize) -> usize {
+    source_len.div_ceil(16) * 16
+}
+
+fn dims<const D: usize>(tensor: &CubeTensor) -> [usize; D] {
+    tensor.meta.shape().dims::<D>()
+}
+
+fn arg(tensor: CubeTensor) -> TensorArg {
+    into_contiguous(tensor).into_tensor_arg()
+}
+
+impl RecurrenceKernels for CubeBackend {
+    fn sequence_forward(
+        input_gates: CubeTensor,
+        parameters: CubeTensor,
+        initial: CubeTensor,
+        keep: CubeTensor,
+        kind: u32,
+        hidden: u32,
+    ) -> CubeTensor {
+        let [batch, len, _] = dims::<3>(&input_gates);
+        let h = hidden as usize;
+        let out = empty(&input_gates, &sizes::sequence_forward(batch, len, h, kind));
+        let (count, dim) = launch_shape(&input_gates, batch, h);
+        let client = input_gates.client.clone();
+        sequence::sequence_forward::launch(
+            &client,
+            count,
+            dim,
+            arg(input_gates),
+            arg(parameters),
+            arg(initial),
+            arg(keep),
+            out.clone().into_tensor_arg(),
+            len as u32,
+            kind,
+            h,
+        );
+        out
+    }
+
+    fn sequence_backward(
+        grad: CubeTensor,
+        saved: CubeTensor,
+        parameters: CubeTensor,
+        initial: CubeTensor,
+        keep: CubeTensor,
+        kind: u32,
+        hidden: u32,
+    ) -> CubeTensor {
+        let [batch, len, _] = dims::<3>(&grad);
+        let h = hidden as usize;
+        let out = empty(&grad, &sizes::sequence_backward(batch, len, h, kind));
+        let (count, dim) = launch_shape(&grad, batch, h);
+        let client = grad.client.clone();
+        sequence::sequence_backward::launch(
+            &client,
+            count,
+            dim,
+            arg(grad),
+            arg(saved),
+            arg(parameters),
+            arg(initial),
+            arg(keep),
+            out.clone().into_tensor_arg(),
+            len as u32,
+            kind,
+            h,
+        );
+        out
+    }
+
+    fn attentive_forward(
+        token_gates: CubeTensor,
+        values: CubeTensor,
+        keys: CubeTensor,
+        parameters: CubeTensor,
+        initial: CubeTensor,
+        padding_bias: CubeTensor,
+        kind: u32,
+        additive: bool,
+    ) -> CubeTensor {
+        let [batch, len, _] = dims::<3>(&token_gates);
+        let [_, source, h] = dims::<3>(&values);
+        let out = empty(
+            &token_gates,
+            &sizes::attentive_forward(batch, len, source, h, kind),
+        );
+        let (count, dim) = launch_shape(&token_gates, batch, h);
+        let client = token_gates.client.clone();
+        attentive::attentive_forward::launch(
+            &client,
+            count,
+            dim,
+            arg(token_gates),
+            arg(values),
+            arg(keys),
+            arg(parameters),
+            arg(initial),
+            arg(padding_bias),
+            out.clone().into_tensor_arg(),
+            len as u32,
+            source as u32,
+            kind,
+            h,
+            additive,
+            source_capacity(source),
+        );
+        out
+    }
+
+    fn attentive_backward(
+        grad: CubeTensor,
+        saved: CubeTensor,
+        values: CubeTensor,
+        keys: CubeTensor,
+        parameters: CubeTensor,
+        initial: CubeTensor,
+        kind: u32,
+        additive: bool,
+    ) -> CubeTensor {
+        let [batch, len, _] = dims::<3>(&grad);
+        let [_, source, h] = dims::<3>(&values);
+        let out = empty(
+            &grad,
+            &sizes::attentive_backward(batch, len, source, h, kind),
+        );
+        let (count, dim) = launch_shape(&grad, batch, h);
+        let client = grad.client.clone();
+        attentive::attentive_backward::launch(
+            &client,
+            count,
+            dim,
+            arg(grad),
+            arg(saved),
+            arg(values),
+            arg(keys),
+            arg(parameters),
+            arg(initial),
+            out.clone().into_tensor_arg(),
+            len as u32,
+            source as u32,
+            kind,
+            h,
+            additive,
+            source_capacity(source),
+        );
+        out
+    }
+}
+
+/// Small tensors packed into one flat buffer, and a flat buffer cut back into tensors.
+pub struct Packed;
+
+impl Packed {
+    /// `parts`, flattened, one after the other.
+    pub fn pack(parts: Vec<Tensor<1>>) -> Plain {
+        Plain::new(Tensor::cat(parts, 0))
+    }
+
+    /// `tensor` as a flat vector.
+    pub fn flat<const D: usize>(tensor: Tensor<D>) -> Tensor<1> {
+        let count = tensor.shape().num_elements();
+        tensor.reshape([count])
+    }
+
+    /// The next `shape` out of `flat` from `*offset` on (a view), moving `offset` past it.
+    pub fn take<const D: usize>(
+        flat: &Tensor<1>,
+        offset: &mut usize,
+        shape: [usize; D],
+    ) -> Tensor<D> {
+        let count: usize = shape.iter().product();
+        let part = flat.clone().narrow(0, *offset, count).reshape(shape);
+        *offset += count;
+        part
+    }
+}
+
+/// The kernels called through burn's dispatch on plain tensors.
+pub struct Gpu;
+
+impl Gpu {
+    /// [`sequence::sequence_forward`]: the flat buffer of outputs.
+    pub fn sequence_forward(
+        input_gates: &Plain,
+        parameters: &Plain,
+        initial: &Plain,
+        keep: &Plain,
+        kind: CellKind,
+        hidden: usize,
+    ) -> Tensor<1> {
+        Tensor::from_dispatch(<Dispatch as RecurrenceKernels>::sequence_forward(
+            input_gates.dispatch(),
+            parameters.dispatch(),
+            initial.dispatch(),
+            keep.dispatch(),
+            kind_code(kind),
+            hidden as u32,
+        ))
+    }
+
+    /// [`sequence::sequence_backward`]: the flat buffer of gradients.
+    pub fn sequence_backward(
+        grad: &Plain,
+        saved: [&Plain; 4],
+        kind: CellKind,
+        hidden: usize,
+    ) -> Tensor<1> {
+        let [saved, parameters, initial, keep] = saved;
+        Tensor::from_dispatch(<Dispatch as RecurrenceKernels>::sequence_backward(
+            grad.dispatch(),
+            saved.dispatch(),
+            parameters.dispatch(),
+            initial.dispatch(),
+            keep.dispatch(),
+            kind_code(kind),
+            hidden as u32,
+        ))
+    }
+
+    /// [`attentive::attentive_forward`]: the flat buffer of outputs.
+    pub fn attentive_forward(inputs: [&Plain; 6], kind: CellKind, additive: bool) -> Tensor<1> {
+        let [a, b, c, d, e, f] = inputs.map(Plain::dispatch);
+        Tensor::from_dispatch(<Dispatch as RecurrenceKernels>::attentive_forward(
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            kind_code(kind),
+            additive,
+        ))
+    }
+
+    /// [`attentive::attentive_backward`]: the flat buffer of gradients.
+    pub fn attentive_backward(inputs: [&Plain; 6], kind: CellKind, additive: bool) -> Tensor<1> {
+        let [a, b, c, d, e, f] = inputs.map(Plain::dispatch);
+        Tensor::from_dispatch(<Dispatch as RecurrenceKernels>::attentive_backward(
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            kind_code(kind),
+            additive,
+        ))
+    }
+}
