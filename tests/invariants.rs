@@ -196,6 +196,7 @@ fn train_settings_change_between_steps_and_bad_ones_are_refused() {
         r#"{"learning_rate": -1}"#,
         r#"{"learning_rate": "fast"}"#,
         r#"{"momentum": 0.9}"#,
+        r#"{"seed": 8, "learning_rate": 0.01}"#,
         "[1, 2]",
         "not json",
     ] {
@@ -207,6 +208,13 @@ fn train_settings_change_between_steps_and_bad_ones_are_refused() {
             "{bad} changed nothing"
         );
     }
+    let errors = trainer.update_train_settings(r#"{"seed": 8}"#).unwrap_err();
+    assert_eq!(
+        errors[0].field, "train.seed",
+        "a live seed change is refused by name"
+    );
+    assert!(errors[0].reason.contains("new run"), "{}", errors[0].reason);
+    assert_eq!(trainer.config().train.seed, 7);
     assert!(!pollster::block_on(trainer.step()).unwrap().diverged);
 }
 

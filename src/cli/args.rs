@@ -4,6 +4,7 @@ use super::device::DeviceArg;
 use crate::data::TaskKind;
 use crate::model::{AttentionKind, CellKind, InitKind};
 use crate::train::RunConfig;
+use crate::train::config::limits;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -42,6 +43,11 @@ fn named<T: Copy>(all: &[T], name_of: fn(T) -> &'static str, text: &str) -> Resu
         })
 }
 
+/// A flag's help with its valid range, from the one table of limits the validation uses.
+fn ranged<T: std::fmt::Display>(what: &str, range: &std::ops::RangeInclusive<T>) -> String {
+    format!("{what} ({} to {})", range.start(), range.end())
+}
+
 fn task(text: &str) -> Result<TaskKind, String> {
     named(&TaskKind::ALL, TaskKind::name, text)
 }
@@ -65,25 +71,25 @@ pub struct RunArgs {
     #[arg(long, value_parser = task)]
     pub task: Option<TaskKind>,
     /// Shortest source of the symbol tasks.
-    #[arg(long)]
+    #[arg(long, help = ranged("Shortest source of the symbol tasks", &limits::SEQUENCE_LEN))]
     pub min_len: Option<usize>,
     /// Longest source of the symbol tasks.
-    #[arg(long)]
+    #[arg(long, help = ranged("Longest source of the symbol tasks", &limits::SEQUENCE_LEN))]
     pub max_len: Option<usize>,
     /// Pairs generated (train + validation).
-    #[arg(long)]
+    #[arg(long, help = ranged("Pairs generated (train + validation)", &limits::DATASET_SIZE))]
     pub dataset_size: Option<usize>,
     /// Embedding size.
-    #[arg(long)]
+    #[arg(long, help = ranged("Embedding size", &limits::EMBEDDING_SIZE))]
     pub embedding: Option<usize>,
     /// Hidden size.
-    #[arg(long)]
+    #[arg(long, help = ranged("Hidden size", &limits::HIDDEN_SIZE))]
     pub hidden: Option<usize>,
     /// Recurrent cell: rnn, gru, lstm.
     #[arg(long, value_parser = cell)]
     pub cell: Option<CellKind>,
-    /// Recurrent layers (1-2).
-    #[arg(long)]
+    /// Recurrent layers.
+    #[arg(long, help = ranged("Recurrent layers", &limits::LAYERS))]
     pub layers: Option<usize>,
     /// Attention: none, dot, general, additive.
     #[arg(long, value_parser = attention)]
@@ -92,16 +98,16 @@ pub struct RunArgs {
     #[arg(long, value_parser = init)]
     pub init: Option<InitKind>,
     /// Adam learning rate.
-    #[arg(long)]
+    #[arg(long, help = ranged("Adam learning rate", &limits::LEARNING_RATE))]
     pub lr: Option<f64>,
     /// Sequences per step.
-    #[arg(long)]
+    #[arg(long, help = ranged("Sequences per step", &limits::BATCH_SIZE))]
     pub batch_size: Option<usize>,
-    /// Teacher-forcing ratio in [0, 1].
-    #[arg(long)]
+    /// Teacher-forcing ratio.
+    #[arg(long, help = ranged("Teacher-forcing ratio", &limits::TEACHER_FORCING))]
     pub teacher_forcing: Option<f64>,
     /// Gradient clipping by global norm (0 = off).
-    #[arg(long)]
+    #[arg(long, help = ranged("Gradient clipping by global norm, 0 = off", &limits::CLIP_NORM))]
     pub clip_norm: Option<f64>,
     /// Seed of data, weights and batches.
     #[arg(long)]
@@ -239,4 +245,35 @@ pub struct ServeArgs {
     /// Folder to serve (the repository root holds index.html, www/ and pkg/).
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn help_lists_every_range_from_the_limits() {
+        let mut command = Cli::command();
+        let train = command
+            .find_subcommand_mut("train")
+            .expect("a train command");
+        let help = train.render_help().to_string();
+        for expected in [
+            format!(
+                "Hidden size ({} to {})",
+                limits::HIDDEN_SIZE.start(),
+                limits::HIDDEN_SIZE.end()
+            ),
+            "Recurrent layers (1 to 2)".to_string(),
+            "Sequences per step (1 to 512)".to_string(),
+            "Adam learning rate (0.000001 to 10)".to_string(),
+            "Longest source of the symbol tasks (1 to 64)".to_string(),
+        ] {
+            assert!(
+                help.contains(&expected),
+                "`{expected}` missing from:\n{help}"
+            );
+        }
+    }
 }

@@ -226,6 +226,21 @@ impl Decoder {
         }
     }
 
+    /// A decoding run of zero steps: empty tokens, scores and attention.
+    fn no_steps(&self, encoded: &EncoderOutput, batch: usize) -> GreedyOutput {
+        let device = encoded.states.device();
+        let vocab = self.output.weight.dims()[1];
+        let source_len = encoded.states.dims()[1];
+        GreedyOutput {
+            tokens: Tensor::<2, Int>::zeros([batch, 0], &device),
+            output: DecoderOutput {
+                logits: Tensor::zeros([batch, 0, vocab], &device),
+                attention: (self.attention.kind != AttentionKind::None)
+                    .then(|| Tensor::zeros([batch, 0, source_len], &device)),
+            },
+        }
+    }
+
     /// The decoding loop shared by all modes.
     pub fn run(
         &self,
@@ -262,6 +277,9 @@ impl Decoder {
             }
             DecoderInputs::Greedy { batch, steps } => (batch, steps, None, None),
         };
+        if steps == 0 {
+            return self.no_steps(encoded, batch);
+        }
         let attends = self.attention.kind != AttentionKind::None;
         let memory: Option<AttentionMemory> =
             attends.then(|| self.attention.memory(encoded.states.clone(), source_mask));

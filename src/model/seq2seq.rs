@@ -109,3 +109,31 @@ impl Seq2Seq {
         self.decoder.greedy(&encoded, source_mask, steps)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AttentionKind;
+
+    #[test]
+    fn greedy_decoding_of_zero_steps_is_empty_not_a_panic() {
+        let device = Device::flex();
+        for attention in [AttentionKind::Additive, AttentionKind::None] {
+            let model = Seq2SeqConfig::new(7, 9)
+                .with_hidden_size(8)
+                .with_attention(attention)
+                .init(&device);
+            let source = Tensor::<2, Int>::from_data([[3, 4, 5], [4, 5, 0]], &device);
+            let mask = Tensor::<2>::from_data([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]], &device);
+            let empty = model.greedy(source.clone(), mask.clone(), 0);
+            assert_eq!(empty.tokens.dims(), [2, 0]);
+            assert_eq!(empty.output.logits.dims(), [2, 0, 9]);
+            assert_eq!(
+                empty.output.attention.map(|a| a.dims()),
+                (attention != AttentionKind::None).then_some([2, 0, 3])
+            );
+            let three = model.greedy(source, mask, 3);
+            assert_eq!(three.tokens.dims(), [2, 3]);
+        }
+    }
+}

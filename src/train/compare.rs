@@ -11,13 +11,14 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Two fresh runs of `base`, one with each model.
+    /// Two fresh runs of `base`, one with each model. Refused with the problems of both: a
+    /// model's own fields named `model A: model.hidden_size` (or B), shared ones once.
     pub fn new(
         base: &RunConfig,
         models: [ModelSettings; 2],
         device: &Device,
     ) -> Result<Self, Vec<ConfigError>> {
-        let [a, b] = models.map(|model| {
+        let runs = models.map(|model| {
             Trainer::new(
                 RunConfig {
                     model,
@@ -26,7 +27,32 @@ impl Comparison {
                 device,
             )
         });
-        Ok(Self { runs: [a?, b?] })
+        let mut problems: Vec<ConfigError> = vec![];
+        let mut trainers = vec![];
+        for (name, run) in ["A", "B"].into_iter().zip(runs) {
+            match run {
+                Ok(trainer) => trainers.push(trainer),
+                Err(errors) => {
+                    for error in errors {
+                        let error = if error.field.starts_with("model") {
+                            ConfigError {
+                                field: format!("model {name}: {}", error.field),
+                                ..error
+                            }
+                        } else {
+                            error
+                        };
+                        if !problems.contains(&error) {
+                            problems.push(error);
+                        }
+                    }
+                }
+            }
+        }
+        match <[Trainer; 2]>::try_from(trainers) {
+            Ok(runs) if problems.is_empty() => Ok(Self { runs }),
+            _ => Err(problems),
+        }
     }
 
     /// The two runs.
@@ -52,5 +78,41 @@ impl Comparison {
             self.runs[0].evaluate(limit).await?,
             self.runs[1].evaluate(limit).await?,
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_names_the_problems_of_both_models() {
+        let base = RunConfig::default();
+        let mut a = base.model.clone();
+        a.hidden_size = 0;
+        let mut b = base.model.clone();
+        b.layers = 9;
+        let errors = match Comparison::new(&base, [a, b], &Device::flex()) {
+            Ok(_) => panic!("both models are invalid"),
+            Err(errors) => errors,
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["model A: model.hidden_size", "model B: model.layers"]
+        );
+        let mut bad_base = base.clone();
+        bad_base.train.learning_rate = -1.0;
+        let errors =
+            match Comparison::new(&bad_base, [base.model.clone(), base.model], &Device::flex()) {
+                Ok(_) => panic!("the shared settings are invalid"),
+                Err(errors) => errors,
+            };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["train.learning_rate"],
+            "a shared problem is named once"
+        );
     }
 }

@@ -227,7 +227,20 @@ impl Trainer {
     }
 
     /// Changes the optimisation settings between steps without losing progress.
+    /// The seed is refused: it drew the weights, the data and the batch order when the run
+    /// started, so it can only change with a new run.
     pub fn set_train_settings(&mut self, settings: TrainSettings) -> Result<(), Vec<ConfigError>> {
+        if settings.seed != self.config.train.seed {
+            return Err(vec![ConfigError {
+                field: "train.seed".into(),
+                value: settings.seed.to_string(),
+                reason: format!(
+                    "the seed drew this run's weights, data and batch order when it started \
+                     ({}); a new seed needs a new run (reset)",
+                    self.config.train.seed
+                ),
+            }]);
+        }
         let mut config = self.config.clone();
         config.train = settings;
         config.validate()?;

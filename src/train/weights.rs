@@ -25,23 +25,34 @@ impl ModuleVisitor for GatherParams {
     }
 }
 
-/// Replaces every float parameter, in visiting order, by the next value read and its id.
+/// Replaces every float parameter, in visiting order, by the next value read and its id; a
+/// parameter without a value of its shape is left as it was and the mismatch recorded.
 struct ReplaceParams {
     values: std::iter::Zip<std::vec::IntoIter<TensorData>, std::vec::IntoIter<ParamId>>,
+    visited: usize,
+    mismatch: Option<String>,
 }
 
 impl ModuleMapper for ReplaceParams {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let (data, id) = self
-            .values
-            .next()
-            .expect("both models have the same architecture");
+        let index = self.visited;
+        self.visited += 1;
+        let Some((data, id)) = self.values.next() else {
+            self.mismatch
+                .get_or_insert_with(|| format!("the source model has only {index} parameters"));
+            return param;
+        };
         let (_, tensor, mapper) = param.consume();
-        assert_eq!(
-            *data.shape(),
-            tensor.shape(),
-            "both models have the same architecture"
-        );
+        if *data.shape() != tensor.shape() {
+            self.mismatch.get_or_insert_with(|| {
+                format!(
+                    "parameter {index} is {:?} in the source model but {:?} here",
+                    data.shape().as_slice(),
+                    tensor.shape().as_slice()
+                )
+            });
+            return Param::from_mapped_value(id, tensor, mapper);
+        }
         let value =
             Tensor::from_data(data, &tensor.device()).set_require_grad(tensor.is_require_grad());
         Param::from_mapped_value(id, value, mapper)
@@ -57,9 +68,25 @@ pub async fn copy_weights(from: &Seq2Seq, onto: Seq2Seq) -> Result<Seq2Seq, Devi
         .execute_async()
         .await
         .map_err(DeviceError::from_display)?;
-    Ok(onto.map(&mut ReplaceParams {
+    let count = values.len();
+    let mut replace = ReplaceParams {
         values: values.into_iter().zip(gather.ids),
-    }))
+        visited: 0,
+        mismatch: None,
+    };
+    let copied = onto.map(&mut replace);
+    if replace.mismatch.is_none() && replace.visited != count {
+        replace.mismatch = Some(format!(
+            "the source model has {count} parameters, this one {}",
+            replace.visited
+        ));
+    }
+    match replace.mismatch {
+        Some(mismatch) => Err(DeviceError(format!(
+            "cannot copy weights between different architectures: {mismatch}"
+        ))),
+        None => Ok(copied),
+    }
 }
 
 impl Trainer {
@@ -86,5 +113,56 @@ impl Trainer {
         moved.set_last_batch(self.last_batch().cloned());
         moved.set_recent_losses(&self.recent_losses());
         Ok(moved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Seq2SeqConfig;
+
+    fn model(hidden: usize, layers: usize) -> Seq2Seq {
+        Seq2SeqConfig::new(7, 9)
+            .with_hidden_size(hidden)
+            .with_layers(layers)
+            .init(&Device::flex())
+    }
+
+    #[test]
+    fn copies_between_models_of_one_architecture() {
+        let (from, onto) = (model(8, 1), model(8, 1));
+        let copied = pollster_block(copy_weights(&from, onto)).expect("same architecture");
+        let weight = |m: &Seq2Seq| m.decoder.output.weight.val().into_data();
+        weight(&copied).assert_eq(&weight(&from), true);
+    }
+
+    #[test]
+    fn refuses_another_architecture_with_a_message() {
+        let error = pollster_block(copy_weights(&model(8, 1), model(6, 1)))
+            .expect_err("another hidden size");
+        assert!(
+            error
+                .0
+                .contains("is [32, 24] in the source model but [32, 18] here"),
+            "{}",
+            error.0
+        );
+        let error = pollster_block(copy_weights(&model(8, 2), model(8, 1)))
+            .expect_err("another layer count");
+        assert!(error.0.contains("parameter 5 is"), "{}", error.0);
+        let error = pollster_block(copy_weights(&model(8, 1), model(8, 2)))
+            .expect_err("another layer count");
+        assert!(error.0.contains("different architectures"), "{}", error.0);
+    }
+
+    /// Runs a future that completes without waiting (reads on the CPU backend).
+    fn pollster_block<F: std::future::Future>(future: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("a CPU read does not wait"),
+        }
     }
 }

@@ -47,9 +47,11 @@ test('measures both backends, trains on the faster, and moves the run between th
     await page.waitForFunction((n) => Number(document.querySelector('#step').textContent) > n, before, { timeout: 300_000 });
     const [next] = await lossesAfter(page, before);
     const first = (await lossesAfter(page, 0))[0];
-    const level = recent.reduce((a, b) => a + b) / recent.length;
-    assert.ok(next < first * 0.9 && Math.abs(next - level) < 0.5 * level,
-      `the loss goes on from where it was (${level.toFixed(3)} before, ${next.toFixed(3)} after; ${first.toFixed(3)} at the start)`);
+    // One batch's loss scatters around the level (late in a run easily by half): the move keeps
+    // the progress if the next loss is within the recent ones' spread, far below the start.
+    const highest = Math.max(...recent);
+    assert.ok(next < first * 0.5 && next < highest * 1.5,
+      `the loss goes on from where it was (${recent.map((l) => l.toFixed(3)).join(', ')} before, ${next.toFixed(3)} after; ${first.toFixed(3)} at the start)`);
     await screenshot(page, `backend-moved-to-${other}.png`);
 
     const atSwitchBack = await stepNow(page);
