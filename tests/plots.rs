@@ -224,6 +224,25 @@ fn a_comparison_overlays_both_runs_in_both_panels() {
 }
 
 #[test]
+fn a_comparison_without_data_draws_no_axes_but_says_what_it_waits_for() {
+    let runs = ["A: additive", "B: none"].map(|label| ComparedRun {
+        label: label.into(),
+        curves: Curves::default(),
+    });
+    let frame = Frame::render(|area| draw_comparison(area, &runs));
+    assert_eq!(
+        frame.ink_in(0, 30, 40, H),
+        0,
+        "no tick labels or axes before the first validation"
+    );
+    assert!(
+        frame.ink_in(W / 4, H / 2 - 20, 3 * W / 4, H / 2 + 20) > 100,
+        "a message in the middle"
+    );
+    assert!(frame.count(theme::ACCENT) > 0, "the legend is there");
+}
+
+#[test]
 fn scatter_marks_special_tokens_and_turns_with_the_camera() {
     let tokens = [
         "<pad>", "<bos>", "<eos>", "<unk>", "a", "b", "c", "d", "我", "笔",

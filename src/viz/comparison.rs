@@ -57,19 +57,37 @@ pub fn draw_comparison<DB: DrawingBackend>(
 ) -> DrawResult {
     let e = DrawError::from_display;
     area.fill(&theme::BACKGROUND).map_err(e)?;
+    let (legend, panels) = area.split_vertically(LEGEND_HEIGHT);
+    draw_legend(&legend, runs)?;
+    let validated = runs.iter().any(|r| !r.curves.valid_loss.is_empty());
+    if !validated {
+        // no axes without data (their ticks would read "0 0 0 1 1"): say what will appear
+        let (width, height) = panels.dim_in_pixel();
+        let style = (theme::FONT, 13)
+            .into_font()
+            .color(&theme::MUTED)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        panels
+            .draw(&Text::new(
+                "waiting for the first validation",
+                (width as i32 / 2, height as i32 / 2),
+                style,
+            ))
+            .map_err(e)?;
+        return Ok(());
+    }
+    // at least 5 steps wide, so the integer step ticks are distinct
     let last_step = runs
         .iter()
         .flat_map(|r| r.curves.valid_loss.iter().chain(&r.curves.train_loss))
         .map(|p| p.0)
-        .fold(1.0f64, f64::max);
+        .fold(5.0f64, f64::max);
     let top_loss = runs
         .iter()
         .flat_map(|r| &r.curves.valid_loss)
         .map(|p| p.1)
         .fold(0.0f64, f64::max)
         .max(0.1);
-    let (legend, panels) = area.split_vertically(LEGEND_HEIGHT);
-    draw_legend(&legend, runs)?;
     let (top, bottom) = panels.split_vertically(panels.dim_in_pixel().1 / 2);
     let series: [SeriesOf; 2] = [|c| &c.valid_loss, |c| &c.valid_exact_accuracy];
     let panels = [
