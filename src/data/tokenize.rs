@@ -4,11 +4,15 @@
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
+/// The token a run of whitespace becomes at the character level (shown as is in the plots).
+pub const SPACE: &str = "␣";
+
 /// How one side of a dataset is cut into tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Tokenizer {
-    /// One token per user-perceived character (grapheme cluster); whitespace dropped.
+    /// One token per user-perceived character (grapheme cluster); a run of whitespace inside
+    /// the text is one [`SPACE`] token, whitespace at either end is dropped.
     #[default]
     Chars,
     /// One token per word or punctuation mark (Unicode word boundaries), lower-cased.
@@ -19,11 +23,19 @@ impl Tokenizer {
     /// Cuts a text into tokens.
     pub fn tokenize(self, text: &str) -> Vec<String> {
         match self {
-            Self::Chars => text
-                .graphemes(true)
-                .filter(|g| !g.chars().all(char::is_whitespace))
-                .map(str::to_string)
-                .collect(),
+            Self::Chars => {
+                let mut tokens: Vec<String> = vec![];
+                for grapheme in text.trim().graphemes(true) {
+                    if grapheme.chars().all(char::is_whitespace) {
+                        if tokens.last().is_some_and(|t| t != SPACE) {
+                            tokens.push(SPACE.to_string());
+                        }
+                    } else {
+                        tokens.push(grapheme.to_string());
+                    }
+                }
+                tokens
+            }
             Self::Words => text
                 .split_word_bounds()
                 .filter(|w| !w.chars().all(char::is_whitespace))
@@ -35,7 +47,10 @@ impl Tokenizer {
     /// Joins tokens back into text the way a person writes it.
     pub fn join(self, tokens: &[String]) -> String {
         match self {
-            Self::Chars => tokens.concat(),
+            Self::Chars => tokens
+                .iter()
+                .map(|t| if t == SPACE { " " } else { t.as_str() })
+                .collect(),
             Self::Words => tokens.join(" "),
         }
     }
@@ -69,6 +84,16 @@ mod tests {
             Tokenizer::Chars.tokenize("e\u{301}a"),
             vec!["e\u{301}", "a"]
         );
+    }
+
+    #[test]
+    fn spaces_inside_a_character_level_text_are_kept_as_one_token() {
+        let tokens = Tokenizer::Chars.tokenize("  3 mar  2021 ");
+        assert_eq!(
+            tokens,
+            vec!["3", SPACE, "m", "a", "r", SPACE, "2", "0", "2", "1"]
+        );
+        assert_eq!(Tokenizer::Chars.join(&tokens), "3 mar 2021");
     }
 
     #[test]
