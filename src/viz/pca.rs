@@ -93,10 +93,18 @@ impl Pca {
                 .map(|k| dot(&previous.components[k], &self.components[perm[k]]).abs())
                 .sum()
         };
+        // the first best order: on a tie the identity (listed first) stays
         let best = PERMUTATIONS
             .iter()
             .copied()
-            .max_by(|a, b| agreement(a).total_cmp(&agreement(b)))
+            .fold(None::<([usize; 3], f64)>, |best, perm| {
+                let score = agreement(&perm);
+                match best {
+                    Some((_, top)) if score <= top => best,
+                    _ => Some((perm, score)),
+                }
+            })
+            .map(|(perm, _)| perm)
             .expect("there are permutations");
         let components = best.map(|i| self.components[i].clone());
         let explained = best.map(|i| self.explained[i]);
@@ -137,6 +145,29 @@ const PERMUTATIONS: [[usize; 3]; 6] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tie_keeps_the_components_in_their_order() {
+        let unit = |i: usize| {
+            let mut v = vec![0.0; 3];
+            v[i] = 1.0;
+            v
+        };
+        let mut pca = Pca {
+            mean: vec![0.0; 3],
+            components: [unit(0), unit(1), unit(2)],
+            explained: [0.5, 0.3, 0.2],
+        };
+        // a previous fit that agrees with no order better than with another
+        let previous = Pca {
+            mean: vec![0.0; 3],
+            components: [vec![0.0; 3], vec![0.0; 3], vec![0.0; 3]],
+            explained: [0.0; 3],
+        };
+        pca.align_to(&previous);
+        assert_eq!(pca.components, [unit(0), unit(1), unit(2)]);
+        assert_eq!(pca.explained, [0.5, 0.3, 0.2]);
+    }
 
     /// Points on the axes with variances in the ratio 9 : 4 : 1.
     fn axis_points() -> Vec<Vec<f32>> {
