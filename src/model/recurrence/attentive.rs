@@ -164,7 +164,6 @@ impl ManualOp<11> for AttentiveOp {
             bias,
         ] = inputs;
         let token_gates = tokens.get::<3>();
-        let len = token_gates.dims()[1];
         let (values, keys) = (values.get::<3>(), keys.get::<3>());
         let (hidden_w, hidden_b) = (hidden_w.get::<2>(), hidden_b.get::<1>());
         let (context_w, query, score) = (context_w.get::<2>(), query.get::<2>(), score.get::<2>());
@@ -212,15 +211,12 @@ impl ManualOp<11> for AttentiveOp {
                 energy,
             });
         }
-        let initial = positions[0].previous.clone().unsqueeze_dim::<3>(1);
+        let state_at_start = positions[0].previous.clone();
         let tops = Tensor::stack::<3>(tops, 1);
         let contexts = Tensor::stack::<3>(contexts, 1);
         let weights = Tensor::stack::<3>(all_weights, 1);
         // the state each position started from: the initial one, then each top but the last
-        let previous = match len {
-            1 => initial,
-            _ => Tensor::cat(vec![initial, tops.clone().narrow(1, 0, len - 1)], 1),
-        };
+        let previous = super::previous_states(state_at_start, tops.clone(), self.hidden_size);
         let features = Tensor::cat(vec![tops, contexts.clone()], 2);
         let saved = AttentiveSaved::Steps(StepsSaved {
             positions,
@@ -463,11 +459,7 @@ impl AttentiveOp {
             Packed::flat(query.get::<2>()),
             Packed::flat(score.get::<2>()),
         ]);
-        let mut initial = vec![Packed::flat(hidden.get::<2>())];
-        if self.kind == CellKind::Lstm {
-            initial.push(Packed::flat(memory.get::<2>()));
-        }
-        let initial = Packed::pack(initial);
+        let initial = Packed::initial_state(self.kind, &hidden, &memory);
         let flat = Gpu::attentive_forward(
             [&tokens, &values, &keys, &parameters, &initial, &bias],
             self.kind,
@@ -516,17 +508,8 @@ impl AttentiveOp {
         let at = &mut 0;
         let features = Packed::take(&outputs, at, [batch, len, 2 * h]);
         let weights = Packed::take(&outputs, at, [batch, len, source]);
-        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]).unsqueeze_dim::<3>(1);
-        let previous = match len {
-            1 => initial,
-            _ => Tensor::cat(
-                vec![
-                    initial,
-                    features.clone().slice([0..batch, 0..len - 1, 0..h]),
-                ],
-                1,
-            ),
-        };
+        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]);
+        let previous = super::previous_states(initial, features.clone(), h);
         let lstm = self.kind == CellKind::Lstm;
         AttentiveGrads {
             token_gates: d_tokens,

@@ -28,6 +28,21 @@ pub(crate) fn positions(sequence: Tensor<3>) -> Vec<Tensor<2>> {
         .collect()
 }
 
+/// The hidden state each position started from `[batch, len, hidden]`: `initial` `[batch,
+/// hidden]`, then the first `hidden` columns of `states` `[batch, len, width]` at each position
+/// but the last.
+pub(crate) fn previous_states(initial: Tensor<2>, states: Tensor<3>, hidden: usize) -> Tensor<3> {
+    let [batch, len, _] = states.dims();
+    let initial = initial.unsqueeze_dim::<3>(1);
+    match len {
+        1 => initial,
+        _ => Tensor::cat(
+            vec![initial, states.slice([0..batch, 0..len - 1, 0..hidden])],
+            1,
+        ),
+    }
+}
+
 /// `[a, b, ...]` side by side `[batch, N * width]`, as `Tensor::cat` along the columns, but by
 /// broadcasting each block against a one-hot column mask: element-wise work that fusion merges
 /// into one kernel, where a concatenation is one slice-assign kernel per block.

@@ -5,7 +5,7 @@ use super::cell_backward::step_backward;
 #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
 use super::kernels::{self, Gpu, Packed};
 use super::manual::{ManualOp, Plain, apply};
-use super::positions;
+use super::{positions, previous_states};
 use crate::model::cell::{CellKind, CellState, StepCache, gate_equations};
 use burn::prelude::*;
 use burn::tensor::module::linear;
@@ -126,7 +126,7 @@ impl ManualOp<6> for SequenceOp {
             hidden: hidden.get::<2>(),
             memory: lstm.then(|| memory.get::<2>()),
         };
-        let initial = state.hidden.clone().unsqueeze_dim::<3>(1);
+        let state_at_start = state.hidden.clone();
         let (mut caches, mut hiddens, mut memories) = (vec![], vec![], vec![]);
         for (position, gates) in positions(input_gates).into_iter().enumerate() {
             let from_hidden = linear(state.hidden.clone(), weight.clone(), Some(bias.clone()));
@@ -146,10 +146,7 @@ impl ManualOp<6> for SequenceOp {
         }
         let hiddens = Tensor::stack::<3>(hiddens, 1);
         // the hidden state each position started from: the initial one, then each output but the last
-        let previous = match len {
-            1 => initial,
-            _ => Tensor::cat(vec![initial, hiddens.clone().narrow(1, 0, len - 1)], 1),
-        };
+        let previous = previous_states(state_at_start, hiddens.clone(), self.hidden_size);
         let mut output = hiddens;
         if lstm {
             output = Tensor::cat(vec![output, Tensor::stack::<3>(memories, 1)], 2);
@@ -270,11 +267,7 @@ impl SequenceOp {
     fn forward_on_gpu(&self, inputs: [Plain; 6]) -> (Plain, SequenceSaved, Vec<Plain>) {
         let [input_gates, weight, bias, hidden, memory, keep] = inputs;
         let parameters = Packed::pack(vec![Packed::flat(weight.get::<2>()), bias.get::<1>()]);
-        let mut initial = vec![Packed::flat(hidden.get::<2>())];
-        if self.kind == CellKind::Lstm {
-            initial.push(Packed::flat(memory.get::<2>()));
-        }
-        let initial = Packed::pack(initial);
+        let initial = Packed::initial_state(self.kind, &hidden, &memory);
         let flat = Gpu::sequence_forward(
             &input_gates,
             &parameters,
@@ -312,11 +305,8 @@ impl SequenceOp {
             &mut 0,
             [batch, len, self.output_width()],
         );
-        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]).unsqueeze_dim::<3>(1);
-        let previous = match len {
-            1 => initial,
-            _ => Tensor::cat(vec![initial, output.slice([0..batch, 0..len - 1, 0..h])], 1),
-        };
+        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]);
+        let previous = previous_states(initial, output, h);
         let lstm = self.kind == CellKind::Lstm;
         SequenceGrads {
             input_gates: d_input,

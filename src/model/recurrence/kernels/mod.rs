@@ -418,6 +418,16 @@ impl Packed {
         Plain::new(Tensor::cat(parts, 0))
     }
 
+    /// The initial state packed as the kernels read it: the hidden state, then for LSTM the
+    /// memory.
+    pub fn initial_state(kind: CellKind, hidden: &Plain, memory: &Plain) -> Plain {
+        let mut parts = vec![Self::flat(hidden.get::<2>())];
+        if kind == CellKind::Lstm {
+            parts.push(Self::flat(memory.get::<2>()));
+        }
+        Self::pack(parts)
+    }
+
     /// `tensor` as a flat vector.
     pub fn flat<const D: usize>(tensor: Tensor<D>) -> Tensor<1> {
         let count = tensor.shape().num_elements();
