@@ -79,6 +79,9 @@ pub struct RunArgs {
     /// Pairs generated (train + validation).
     #[arg(long, help = ranged("Pairs generated (train + validation)", &limits::DATASET_SIZE))]
     pub dataset_size: Option<usize>,
+    /// Share of the pairs kept for validation (the last ones).
+    #[arg(long, help = ranged("Share of the pairs kept for validation (the last ones)", &limits::VALID_FRACTION))]
+    pub valid_fraction: Option<f64>,
     /// Embedding size.
     #[arg(long, help = ranged("Embedding size", &limits::EMBEDDING_SIZE))]
     pub embedding: Option<usize>,
@@ -131,7 +134,8 @@ impl RunArgs {
         }
         set!(
             t.kind => self.task, t.min_len => self.min_len, t.max_len => self.max_len,
-            t.dataset_size => self.dataset_size, m.embedding_size => self.embedding,
+            t.dataset_size => self.dataset_size, t.valid_fraction => self.valid_fraction,
+            m.embedding_size => self.embedding,
             m.hidden_size => self.hidden, m.cell => self.cell, m.layers => self.layers,
             m.attention => self.attention, m.init => self.init, r.learning_rate => self.lr,
             r.batch_size => self.batch_size, r.teacher_forcing => self.teacher_forcing,
@@ -163,8 +167,16 @@ pub struct TrainArgs {
     pub run: RunArgs,
     /// Go on with the run saved in this file (by `train` or the page's Save) instead of starting
     /// a new one; its own settings are used and the run settings above must not be given.
-    #[arg(long, conflicts_with_all = ["config", "task", "min_len", "max_len", "dataset_size", "embedding", "hidden", "cell", "layers", "attention", "init", "lr", "batch_size", "teacher_forcing", "clip_norm", "seed"])]
+    #[arg(long, conflicts_with_all = ["config", "task", "min_len", "max_len", "dataset_size", "valid_fraction", "embedding", "hidden", "cell", "layers", "attention", "init", "lr", "batch_size", "teacher_forcing", "clip_norm", "seed", "data"])]
     pub resume: Option<PathBuf>,
+    /// Train on your own `source<TAB>target` file instead of a task (the page's parser and
+    /// limits: every refused line is reported by number and reason, the good ones are used).
+    #[arg(long, conflicts_with_all = ["task", "min_len", "max_len", "dataset_size"])]
+    pub data: Option<PathBuf>,
+    /// Where to train: cpu (burn flex) or wgpu (needs the `wgpu` feature). A checkpoint written
+    /// on one loads on the other and in the page.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     /// Train until this step count (a resumed run counts from its saved step).
     #[arg(long, default_value_t = 2000)]
     pub steps: usize,
@@ -186,6 +198,9 @@ pub struct TranslateArgs {
     /// Checkpoint written by `train`.
     #[arg(long, default_value = "checkpoints/model.s2s")]
     pub checkpoint: PathBuf,
+    /// Where to decode: cpu (burn flex) or wgpu (needs the `wgpu` feature).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     /// The input to decode.
     pub input: String,
 }
@@ -269,6 +284,7 @@ mod tests {
             "Sequences per step (1 to 512)".to_string(),
             "Adam learning rate (0.000001 to 10)".to_string(),
             "Longest source of the symbol tasks (1 to 64)".to_string(),
+            "Share of the pairs kept for validation (the last ones) (0.01 to 0.5)".to_string(),
         ] {
             assert!(
                 help.contains(&expected),

@@ -2,21 +2,31 @@
 
 use super::args::{TrainArgs, config_errors};
 use super::plots::write_plots;
-use crate::train::{Checkpoint, Trainer};
+use crate::data::{DatasetLimits, DatasetReport, OwnDataset};
+use crate::train::{Checkpoint, Evaluation, RunConfig, Trainer};
 use crate::viz::Plots;
 use burn::prelude::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: i32 = 130;
 
 /// Runs `train`.
 pub fn run(args: TrainArgs) -> Result<(), String> {
     if args.steps == 0 {
         return Err("--steps must be at least 1".into());
     }
-    let mut trainer = match &args.resume {
-        Some(path) => resume(path)?,
-        None => Trainer::new(args.run.to_config()?, &Device::flex()).map_err(config_errors)?,
+    let interrupted = on_ctrl_c()?;
+    let device = args.device.open()?;
+    let mut trainer = match (&args.resume, &args.data) {
+        (Some(path), _) => resume(path, &device)?,
+        (None, Some(path)) => own_data_run(path, args.run.to_config()?, &device)?,
+        (None, None) => Trainer::new(args.run.to_config()?, &device).map_err(config_errors)?,
     };
+    println!("training on {}", args.device.describe());
     if args.resume.is_some() {
         println!(
             "resumed at step {} (training on to step {})",
@@ -25,9 +35,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         );
     }
     let data = trainer.data();
+    let task = match trainer.own_data() {
+        Some(_) => "own data",
+        None => trainer.config().task.kind.name(),
+    };
     println!(
-        "task {}: {} training / {} validation pairs; vocabularies {} -> {} tokens",
-        trainer.config().task.kind.name(),
+        "{task}: {} training / {} validation pairs; vocabularies {} -> {} tokens",
         data.train.len(),
         data.valid.len(),
         data.vocabularies.source.len(),
@@ -42,7 +55,21 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     );
     let mut plots = Plots::default();
     let mut diverged = 0usize;
+    let mut last_eval: Option<Evaluation> = None;
     while trainer.step_count() < args.steps {
+        if interrupted.load(Ordering::SeqCst) {
+            bar.abandon();
+            write_checkpoint(&trainer, &args.checkpoint)?;
+            println!(
+                "interrupted at step {}: the run was written to {} (go on with \
+                 `train --resume {} --steps {}`)",
+                trainer.step_count(),
+                args.checkpoint.display(),
+                args.checkpoint.display(),
+                args.steps
+            );
+            std::process::exit(INTERRUPTED);
+        }
         let metrics = pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
         if metrics.diverged {
             diverged += 1;
@@ -63,7 +90,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             .curves
             .push_train(metrics.step as f64, f64::from(metrics.loss));
         bar.set_position(metrics.step as u64);
-        bar.set_message(format!("loss {:.3}", metrics.loss));
+        bar.set_message(progress_message(metrics.loss, last_eval.as_ref()));
         if metrics.step % args.eval_every.max(1) == 0 {
             let eval =
                 pollster::block_on(trainer.evaluate(usize::MAX)).map_err(|e| e.to_string())?;
@@ -86,6 +113,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             if let Some(dir) = &args.plots {
                 write_plots(dir, &trainer, &mut plots)?;
             }
+            last_eval = Some(eval);
         }
     }
     bar.finish();
@@ -108,6 +136,63 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The progress bar's message: this step's loss and the last validation's accuracies.
+fn progress_message(loss: f32, eval: Option<&Evaluation>) -> String {
+    match eval {
+        Some(eval) => format!(
+            "loss {loss:.3}  valid acc {:.1}% exact {:.1}% (step {})",
+            eval.token_accuracy * 100.0,
+            eval.exact_accuracy * 100.0,
+            eval.step
+        ),
+        None => format!("loss {loss:.3}"),
+    }
+}
+
+/// A flag Ctrl-C sets; the training loop then writes the checkpoint and exits.
+fn on_ctrl_c() -> Result<Arc<AtomicBool>, String> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = Arc::clone(&flag);
+    ctrlc::set_handler(move || set.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
+    Ok(flag)
+}
+
+/// A new run on the person's own file: the page's parser and limits, every refused line printed.
+fn own_data_run(path: &Path, config: RunConfig, device: &Device) -> Result<Trainer, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (dataset, report) = OwnDataset::check(&bytes, DatasetLimits::default());
+    print_report(path, &report);
+    let dataset = dataset.ok_or_else(|| {
+        format!(
+            "{}: not enough good pairs to train ({} good, at least {} needed)",
+            path.display(),
+            report.good_pairs,
+            report.min_pairs
+        )
+    })?;
+    Trainer::with_own_data(config, dataset, device).map_err(config_errors)
+}
+
+/// What the page's "Check" shows: good pairs, tokenisers, each refused line and why.
+fn print_report(path: &Path, report: &DatasetReport) {
+    println!(
+        "{}: {} good pairs (sources as {}, targets as {}), {} line(s) refused",
+        path.display(),
+        report.good_pairs,
+        report.source_tokens,
+        report.target_tokens,
+        report.refused_count
+    );
+    for refused in &report.refused {
+        eprintln!("  refused: {}", refused.reason);
+    }
+    let unlisted = report.refused_count.saturating_sub(report.refused.len());
+    if unlisted > 0 {
+        eprintln!("  ... and {unlisted} more refused line(s)");
+    }
+}
+
 /// Writes the run (weights, optimiser state, batch position) to `path`, creating its folder.
 fn write_checkpoint(trainer: &Trainer, path: &Path) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -120,10 +205,9 @@ fn write_checkpoint(trainer: &Trainer, path: &Path) -> Result<(), String> {
 }
 
 /// The run saved in `path` (by `train` or the page), to go on exactly where it stopped.
-fn resume(path: &Path) -> Result<Trainer, String> {
+fn resume(path: &Path, device: &Device) -> Result<Trainer, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let checkpoint =
         Checkpoint::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    Trainer::from_checkpoint(&checkpoint, &Device::flex())
-        .map_err(|e| format!("{}: {e}", path.display()))
+    Trainer::from_checkpoint(&checkpoint, device).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -3,7 +3,6 @@
 use super::args::TranslateArgs;
 use super::table::attention_table;
 use crate::train::{Checkpoint, Trainer};
-use burn::prelude::Device;
 
 /// Runs `translate`.
 pub fn run(args: TranslateArgs) -> Result<(), String> {
@@ -16,7 +15,7 @@ pub fn run(args: TranslateArgs) -> Result<(), String> {
     let checkpoint = Checkpoint::from_bytes(&bytes)
         .map_err(|e| format!("{}: {e}", args.checkpoint.display()))?;
     let trainer =
-        Trainer::from_checkpoint(&checkpoint, &Device::flex()).map_err(|e| e.to_string())?;
+        Trainer::from_checkpoint(&checkpoint, &args.device.open()?).map_err(|e| e.to_string())?;
     if args.input.trim().is_empty() {
         return Err("the input is empty".into());
     }

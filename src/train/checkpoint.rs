@@ -9,8 +9,8 @@ use super::weights::copy_weights;
 use super::{RunConfig, Trainer};
 use crate::data::dataset::Vocabularies;
 use crate::data::{Batcher, BatcherPosition, OwnDataset, TaskData};
-use burn::module::Module;
-use burn::prelude::Device;
+use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::prelude::{Device, Tensor};
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
@@ -146,6 +146,22 @@ impl Checkpoint {
     }
 }
 
+/// Gives the parameters ids 0, 1, 2, ... in module order. burn draws a fresh random id for each
+/// parameter of every new model, and burnpack stores them: without this, the same run saved by
+/// two processes would differ in those bytes alone.
+#[derive(Default)]
+struct NumberedIds {
+    next: u64,
+}
+
+impl ModuleMapper for NumberedIds {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (_, value, mapper) = param.consume();
+        self.next += 1;
+        Param::from_mapped_value(ParamId::from(self.next - 1), value, mapper)
+    }
+}
+
 impl Trainer {
     /// Saves the run, blocking on the reads (native only; the page uses
     /// [`checkpoint_async`](Self::checkpoint_async)).
@@ -167,6 +183,7 @@ impl Trainer {
         let model = copy_weights(self.model(), shell).await?;
         let optimizer = self.optimizer_state().await?;
         let weights = model
+            .map(&mut NumberedIds::default())
             .into_record()
             .into_bytes()
             .expect("weights always serialise");
