@@ -13,6 +13,7 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path tools/serve/Cargo.toml -- --check
 
 # Clippy runs as the compiler of this crate inside the builds the tests need anyway, as
 # `cargo clippy` itself does (RUSTC_WORKSPACE_WRAPPER=clippy-driver, `-D warnings` passed in
@@ -26,6 +27,9 @@ with_clippy() {
 
 step "cargo test (native, CPU), compiled through clippy -D warnings"
 with_clippy cargo test
+
+step "the static server (tools/serve): cargo test through clippy -D warnings"
+with_clippy cargo test --manifest-path tools/serve/Cargo.toml --target-dir target/serve
 
 apt_install() {
   local sudo=""

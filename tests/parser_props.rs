@@ -12,7 +12,7 @@ fn line_of(error: &DatasetError) -> Option<usize> {
         | DatasetError::LineTooLong { line, .. }
         | DatasetError::NotUtf8 { line }
         | DatasetError::TooManyPairs { line, .. } => Some(line),
-        DatasetError::NoPairs => None,
+        DatasetError::NoPairs | DatasetError::TooLarge { .. } => None,
     }
 }
 

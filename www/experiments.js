@@ -1,7 +1,7 @@
 // What a learner does besides watching: the try-it box, training on their own data, and a
 // comparison of two models on the same batches. The work is done in the worker (Rust); this
 // file sends the requests and shows the answers.
-import { ComparisonBoard } from '../pkg/seq2seq_playground.js';
+import { ComparisonBoard, datasetSizeProblem } from '../pkg/seq2seq_playground.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,23 +34,41 @@ function escapeText(text) {
   return span.innerHTML;
 }
 
-/** Your own data: check, report each refused line, and train on the good ones once confirmed. */
+/**
+ * Your own data: check, report each refused line, and train on the good ones once confirmed.
+ * A file over the size limit is refused before it is read; the checked bytes go to the worker
+ * once, and "train" uses what the worker last checked (any edit disables it until a new check).
+ */
 export function wireOwnData({ send }) {
   let fileBytes = null;
   const bytes = () => fileBytes || new TextEncoder().encode($('own-data-text').value);
   const invalidate = () => { $('own-data-use').disabled = true; };
+  const check = (data) => {
+    const problem = datasetSizeProblem(data.byteLength);
+    if (problem) {
+      $('own-data-report').textContent = problem;
+      return;
+    }
+    send({ type: 'check-data', bytes: data }, [data.buffer]);
+  };
   $('own-data-text').addEventListener('input', () => { fileBytes = null; invalidate(); });
   $('own-data-file').addEventListener('change', async () => {
     const file = $('own-data-file').files[0];
     if (!file) return;
-    fileBytes = new Uint8Array(await file.arrayBuffer());
     invalidate();
-    send({ type: 'check-data', bytes: fileBytes });
+    fileBytes = null;
+    const problem = datasetSizeProblem(file.size);
+    if (problem) {
+      $('own-data-report').textContent = `${file.name}: ${problem}`;
+      return;
+    }
+    fileBytes = new Uint8Array(await file.arrayBuffer());
+    check(fileBytes.slice());
   });
-  $('own-data-check').onclick = () => send({ type: 'check-data', bytes: bytes() });
+  $('own-data-check').onclick = () => { invalidate(); check(bytes().slice()); };
   $('own-data-use').onclick = () => {
     $('own-data-use').disabled = true;
-    send({ type: 'own-data', bytes: bytes() });
+    send({ type: 'own-data' });
   };
 }
 

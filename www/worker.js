@@ -6,7 +6,7 @@
 //               {type: 'train-settings', changes: {learning_rate: 0.001, ...}},
 //               {type: 'steps-per-frame', steps}  (0 = auto),
 //               {type: 'rebuild', config, keepOwnData}, {type: 'translate', text},
-//               {type: 'check-data', bytes}, {type: 'own-data', bytes},
+//               {type: 'check-data', bytes}, {type: 'own-data'} (trains on the last checked bytes),
 //               {type: 'save', reason}, {type: 'load', bytes, reason},
 //               {type: 'compare-start', base, models: [a, b]}, {type: 'compare-stop'},
 //               {type: 'switch-backend', backend: 'cpu' | 'webgpu'} (moves the run, progress kept),
@@ -25,6 +25,7 @@ const MEASURE_CHUNK = 5;
 const MEASURE_MS = 1500;
 
 let session = null;
+let checkedData = null;       // the own-data bytes last checked: 'own-data' trains on them
 let running = false;
 let looping = false;
 let stepsPerChunk = 1;
@@ -415,12 +416,14 @@ onmessage = async (event) => {
         break;
       }
       case 'check-data':
-        postMessage({ type: 'data-report', report: JSON.parse(checkDataset(new Uint8Array(msg.bytes))) });
+        checkedData = new Uint8Array(msg.bytes);
+        postMessage({ type: 'data-report', report: JSON.parse(checkDataset(checkedData)) });
         break;
       case 'own-data':
         await stopLoop();
         try {
-          await serial(() => session.useOwnData(new Uint8Array(msg.bytes)));
+          if (!checkedData) throw new Error('check the data first');
+          await serial(() => session.useOwnData(checkedData));
           await announceNewRun({ why: 'own-data' });
         } catch (e) {
           postMessage({ type: 'data-report', report: typeof e === 'string' && e.startsWith('{') ? JSON.parse(e) : null, error: errorText(e) });

@@ -26,8 +26,6 @@ pub enum Command {
     Translate(TranslateArgs),
     /// Print training steps/s and target tokens/s of the default model.
     Bench(BenchArgs),
-    /// Serve the playground page (build it first: scripts/serve.sh does both).
-    Serve(ServeArgs),
     /// Print a task's data (vocabulary sizes, token ids of the train and validation pairs) as
     /// JSON, for peer implementations.
     Dataset(Box<DatasetArgs>),
@@ -249,17 +247,6 @@ pub struct BenchArgs {
     /// Print one JSON line instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// `serve` arguments.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Port on 127.0.0.1.
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
-    /// Folder to serve (the repository root holds index.html, www/ and pkg/).
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The native command line: `train`, `translate`, `bench`, `serve` and `dataset`, on the same core as the page.
+//! The native command line: `train`, `translate`, `bench` and `dataset`, on the same core as the page.
 
 mod args;
 mod bench;
@@ -6,7 +6,6 @@ mod dataset;
 mod device;
 mod launches;
 mod plots;
-mod serve;
 mod table;
 mod train;
 mod translate;
@@ -24,7 +23,6 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(*args),
         Command::Translate(args) => translate::run(args),
         Command::Bench(args) => bench::run(args),
-        Command::Serve(args) => serve::run(args),
         Command::Dataset(args) => dataset::run(*args),
     };
     match result {

@@ -160,6 +160,12 @@ fn on_ctrl_c() -> Result<Arc<AtomicBool>, String> {
 
 /// A new run on the person's own file: the page's parser and limits, every refused line printed.
 fn own_data_run(path: &Path, config: RunConfig, device: &Device) -> Result<Trainer, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    DatasetLimits::default()
+        .check_size(usize::try_from(size).unwrap_or(usize::MAX))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let (dataset, report) = OwnDataset::check(&bytes, DatasetLimits::default());
     print_report(path, &report);

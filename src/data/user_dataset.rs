@@ -13,13 +13,20 @@ pub struct DatasetLimits {
     pub max_line_chars: usize,
     /// Most pairs kept.
     pub max_pairs: usize,
+    /// Largest input, in bytes: a bigger file is refused before it is read.
+    pub max_bytes: usize,
 }
+
+/// The default [`DatasetLimits::max_bytes`]: room for the most pairs at the longest lines
+/// (20,000 x 200 characters of up to 4 bytes each), 16 MiB.
+pub const MAX_INPUT_BYTES: usize = 16 << 20;
 
 impl Default for DatasetLimits {
     fn default() -> Self {
         Self {
             max_line_chars: 200,
             max_pairs: 20_000,
+            max_bytes: MAX_INPUT_BYTES,
         }
     }
 }
@@ -79,6 +86,39 @@ pub enum DatasetError {
     /// No usable pair at all.
     #[error("no usable `source<TAB>target` pair in the input")]
     NoPairs,
+    /// The whole input is larger than the limit; nothing was read.
+    #[error("the input is {}, more than the limit of {} ({} pairs of at most {} characters fit): nothing was read", megabytes(*bytes), megabytes(*limit), max_pairs, max_line_chars)]
+    TooLarge {
+        /// Size of the input.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+        /// Most pairs kept.
+        max_pairs: usize,
+        /// Longest line, in characters.
+        max_line_chars: usize,
+    },
+}
+
+/// `bytes` as "12.3 MiB".
+fn megabytes(bytes: usize) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+}
+
+impl DatasetLimits {
+    /// The refusal of an input of `bytes` bytes, before reading it, if it is too large.
+    pub fn check_size(&self, bytes: usize) -> Result<(), DatasetError> {
+        if bytes > self.max_bytes {
+            Err(DatasetError::TooLarge {
+                bytes,
+                limit: self.max_bytes,
+                max_pairs: self.max_pairs,
+                max_line_chars: self.max_line_chars,
+            })
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl DatasetError {
@@ -92,7 +132,7 @@ impl DatasetError {
             | Self::LineTooLong { line, .. }
             | Self::NotUtf8 { line }
             | Self::TooManyPairs { line, .. } => Some(line),
-            Self::NoPairs => None,
+            Self::NoPairs | Self::TooLarge { .. } => None,
         }
     }
 }
@@ -110,6 +150,10 @@ pub struct ParsedDataset {
 /// ignored.
 pub fn parse_user_dataset(input: &[u8], limits: DatasetLimits) -> ParsedDataset {
     let mut parsed = ParsedDataset::default();
+    if let Err(too_large) = limits.check_size(input.len()) {
+        parsed.errors.push(too_large);
+        return parsed;
+    }
     for (index, raw) in input.split(|&b| b == b'\n').enumerate() {
         let line = index + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -230,6 +274,33 @@ mod tests {
             parsed.errors,
             vec![DatasetError::TooManyPairs { line: 4, limit: 3 }]
         );
+    }
+
+    #[test]
+    fn an_input_over_the_byte_limit_is_refused_whole_with_the_limit_stated() {
+        let limits = DatasetLimits {
+            max_bytes: 100,
+            ..DatasetLimits::default()
+        };
+        let fits = "ab\tba\n".repeat(16); // 96 bytes
+        assert_eq!(parse_user_dataset(fits.as_bytes(), limits).pairs.len(), 16);
+        let over = "ab\tba\n".repeat(17); // 102 bytes
+        let parsed = parse_user_dataset(over.as_bytes(), limits);
+        assert!(parsed.pairs.is_empty());
+        assert_eq!(parsed.errors.len(), 1, "no 'no pairs' besides");
+        let message = parsed.errors[0].to_string();
+        assert!(
+            message.contains("more than the limit of 0.0 MiB"),
+            "{message}"
+        );
+        assert_eq!(parsed.errors[0].line(), None);
+        let big = DatasetLimits::default().check_size(20 << 20).unwrap_err();
+        assert!(
+            big.to_string()
+                .starts_with("the input is 20.0 MiB, more than the limit of 16.0 MiB (20000 pairs of at most 200 characters fit)"),
+            "{big}"
+        );
+        assert!(DatasetLimits::default().check_size(MAX_INPUT_BYTES).is_ok());
     }
 
     #[test]

@@ -350,6 +350,22 @@ impl Session {
     }
 }
 
+/// Why a file of `bytes` bytes is too large to be a person's dataset (stating the limit), or
+/// `None` when it may be read: the page asks before reading an uploaded file.
+#[wasm_bindgen(js_name = datasetSizeProblem)]
+pub fn dataset_size_problem(bytes: f64) -> Option<String> {
+    // A size beyond usize (not on wasm32's 4 GiB memory) is too large all the same.
+    let bytes = if bytes >= usize::MAX as f64 {
+        usize::MAX
+    } else {
+        bytes.max(0.0) as usize
+    };
+    DatasetLimits::default()
+        .check_size(bytes)
+        .err()
+        .map(|e| e.to_string())
+}
+
 /// Checks a person's `source<TAB>target` text without training on it: resolves to the JSON
 /// [`DatasetReport`](crate::data::DatasetReport) (good pairs, refused lines by number and
 /// reason, tokenisation, limits).

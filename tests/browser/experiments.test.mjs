@@ -169,6 +169,11 @@ test('own data: bad lines are reported by number, training runs on the good ones
       assert.match(text, /no usable/, name);
       assert.equal(await page.isEnabled('#own-data-use'), false, `${name}: nothing to train on`);
     }
+    // Over the size limit: refused before it is read, the limit stated.
+    await page.setInputFiles('#own-data-file', { name: 'too-big.tsv', mimeType: 'text/plain', buffer: Buffer.alloc(17 * 1024 * 1024, 'a\tb\n') });
+    await page.waitForFunction(() => /more than the limit/.test(document.querySelector('#own-data-report').textContent), null, { timeout: 60_000 });
+    assert.match(await page.textContent('#own-data-report'), /^too-big\.tsv: the input is 17\.0 MiB, more than the limit of 16\.0 MiB \(20000 pairs of at most 200 characters fit\): nothing was read$/);
+    assert.equal(await page.isEnabled('#own-data-use'), false, 'nothing to train on');
     assert.match(await page.textContent('#task-name'), /your data/, 'the run on good data was kept');
   });
 });

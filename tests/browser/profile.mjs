@@ -1,6 +1,8 @@
 // Where the time goes in the page's CPU training step: runs the wasm Session on a page's main
 // thread (the worker's code path, without the worker) under Chromium's sampling profiler and
 // prints the functions with the most self time, and the steps/s under the profiler.
+//   (build the page with SEQ2SEQ_WASM_NAMES=1 scripts/build-web.sh first: the shipped module has
+//   no function names)
 //   node profile.mjs [--steps 150] [--top 30]
 import { serve, launch, ROOT, commandLineOption } from './harness.mjs';
 import { writeFile, mkdir } from 'node:fs/promises';
