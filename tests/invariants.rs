@@ -114,6 +114,44 @@ fn a_checkpoint_restores_the_weights_bit_for_bit() {
 }
 
 #[test]
+fn a_cut_or_tampered_checkpoint_is_refused_never_half_loaded() {
+    use seq2seq_playground::train::CheckpointError;
+    let mut config = RunConfig::default();
+    config.task.dataset_size = 60;
+    let trainer = Trainer::new(config, &common::cpu()).unwrap();
+    let bytes = trainer.checkpoint().unwrap().to_bytes();
+    let loads = |bytes: &[u8]| {
+        Checkpoint::from_bytes(bytes)
+            .and_then(|c| Trainer::from_checkpoint(&c, &common::cpu()))
+            .is_ok()
+    };
+    assert!(loads(&bytes));
+    // Every cut, in steps through the header, the weights and Adam's moments, and at the end.
+    let cuts = (0..bytes.len())
+        .step_by(97)
+        .chain(bytes.len() - 8..bytes.len());
+    for cut in cuts {
+        assert!(
+            !loads(&bytes[..cut]),
+            "a file cut at {cut} of {} loaded",
+            bytes.len()
+        );
+    }
+    // A vocabulary edited in the header (same length) no longer matches the task's data.
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let at = text
+        .find("\"<unk>\"")
+        .expect("the vocabulary in the header");
+    let mut tampered = bytes.clone();
+    tampered[at + 2..at + 5].copy_from_slice(b"unq");
+    assert!(matches!(
+        Checkpoint::from_bytes(&tampered)
+            .and_then(|c| Trainer::from_checkpoint(&c, &common::cpu())),
+        Err(CheckpointError::VocabularyMismatch)
+    ));
+}
+
+#[test]
 fn a_huge_learning_rate_is_caught_and_the_last_good_weights_kept() {
     let mut config = RunConfig::default();
     config.train.learning_rate = 10.0;

@@ -82,6 +82,7 @@ export function showDataReport(report) {
     lines.push('<ul class="bad">' + report.refused.map((r) => `<li>${escapeText(r.reason)}</li>`).join('') + '</ul>');
     if (report.refused_count > report.refused.length) lines.push(`<p class="bad">… and ${report.refused_count - report.refused.length} more.</p>`);
   }
+  if (report.vocabulary_note) lines.push(`<p class="warn">Vocabulary: ${escapeText(report.vocabulary_note)}.</p>`);
   if (report.usable) lines.push('<p>Training on them starts a new run (the current one is replaced: save it first if you want it).</p>');
   $('own-data-report').innerHTML = lines.join('');
   $('own-data-use').disabled = !report.usable;

@@ -193,6 +193,9 @@ fn print_report(path: &Path, report: &DatasetReport) {
     for refused in &report.refused {
         eprintln!("  refused: {}", refused.reason);
     }
+    if let Some(note) = &report.vocabulary_note {
+        println!("note: {note}");
+    }
     let unlisted = report.refused_count.saturating_sub(report.refused.len());
     if unlisted > 0 {
         eprintln!("  ... and {unlisted} more refused line(s)");

@@ -4,6 +4,7 @@
 use super::TaskData;
 use super::tokenize::Tokenizer;
 use super::user_dataset::{DatasetLimits, parse_user_dataset};
+use super::vocab::MAX_TOKENS;
 use serde::{Deserialize, Serialize};
 
 /// Fewest good pairs a run needs: one to train on and one to validate on.
@@ -53,6 +54,37 @@ pub struct DatasetReport {
     pub limits: DatasetLimits,
     /// Fewest good pairs a run needs.
     pub min_pairs: usize,
+    /// Distinct tokens on each side of the good pairs, `[source, target]`.
+    pub distinct_tokens: [usize; 2],
+    /// Most tokens a vocabulary keeps (the most frequent; the rest are read as `<unk>`).
+    pub max_vocab_tokens: usize,
+    /// In words, when a side has more distinct tokens than a vocabulary keeps.
+    pub vocabulary_note: Option<String>,
+}
+
+/// Distinct tokens of one side of `pairs`.
+fn distinct_tokens<'a>(texts: impl Iterator<Item = &'a str>, tokenizer: Tokenizer) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for text in texts {
+        seen.extend(tokenizer.tokenize(text));
+    }
+    seen.len()
+}
+
+/// What a person should know when a side's vocabulary is capped.
+fn vocabulary_note(distinct: [usize; 2], max: usize) -> Option<String> {
+    let sides: Vec<String> = ["source", "target"]
+        .iter()
+        .zip(distinct)
+        .filter(|&(_, n)| n > max)
+        .map(|(side, n)| format!("the {side} side has {n} distinct tokens"))
+        .collect();
+    (!sides.is_empty()).then(|| {
+        format!(
+            "{}: only the {max} most frequent of each side are kept, the rest are read as <unk>",
+            sides.join(" and ")
+        )
+    })
 }
 
 /// Words when most texts of a side have a space in them (English), else characters (Chinese,
@@ -85,6 +117,16 @@ impl OwnDataset {
         let source_tokenizer = guess_tokenizer(parsed.pairs.iter().map(|(s, _)| s.as_str()));
         let target_tokenizer = guess_tokenizer(parsed.pairs.iter().map(|(_, t)| t.as_str()));
         let usable = parsed.pairs.len() >= MIN_PAIRS;
+        let distinct = [
+            distinct_tokens(
+                parsed.pairs.iter().map(|(s, _)| s.as_str()),
+                source_tokenizer,
+            ),
+            distinct_tokens(
+                parsed.pairs.iter().map(|(_, t)| t.as_str()),
+                target_tokenizer,
+            ),
+        ];
         let mut refused: Vec<RefusedLine> = parsed
             .errors
             .iter()
@@ -113,6 +155,9 @@ impl OwnDataset {
             examples: parsed.pairs.iter().take(3).cloned().collect(),
             limits,
             min_pairs: MIN_PAIRS,
+            distinct_tokens: distinct,
+            max_vocab_tokens: MAX_TOKENS,
+            vocabulary_note: vocabulary_note(distinct, MAX_TOKENS),
         };
         let dataset = usable.then_some(Self {
             pairs: parsed.pairs,
@@ -135,6 +180,7 @@ impl OwnDataset {
 
 #[cfg(test)]
 mod tests {
+    use super::super::vocab::UNK;
     use super::*;
 
     #[test]
@@ -175,6 +221,35 @@ mod tests {
             one.refused.iter().any(|r| r.reason.contains("at least 2")),
             "{one:?}"
         );
+    }
+
+    #[test]
+    fn more_distinct_tokens_than_a_vocabulary_keeps_are_reported_and_read_as_unk() {
+        // Word-level sides: "w0 z" .. "w4099 z" -> "y x0" .. "y x2".
+        let text: String = (0..MAX_TOKENS + 100)
+            .map(|i| format!("w{i} z\ty x{}\n", i % 3))
+            .collect();
+        let (dataset, report) = OwnDataset::check(text.as_bytes(), DatasetLimits::default());
+        assert_eq!(report.distinct_tokens, [MAX_TOKENS + 101, 4]);
+        assert_eq!(
+            report.vocabulary_note.as_deref(),
+            Some(
+                "the source side has 4101 distinct tokens: only the 4000 most frequent of each side are kept, the rest are read as <unk>"
+            )
+        );
+        let data = dataset.unwrap().task_data(0.01);
+        let source = &data.vocabularies.source;
+        assert_eq!(source.len(), 4 + MAX_TOKENS);
+        assert!(source.contains("z"), "the most frequent token is kept");
+        assert_eq!(data.vocabularies.target.len(), 4 + 4);
+        let unknown = data.train.iter().filter(|p| p.source[0] == UNK).count();
+        assert_eq!(
+            unknown,
+            data.train.len() - (MAX_TOKENS - 1),
+            "the rest read as <unk>"
+        );
+        let small = OwnDataset::check(b"a\tb\nc\td\n", DatasetLimits::default()).1;
+        assert_eq!(small.vocabulary_note, None);
     }
 
     #[test]

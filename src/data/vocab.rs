@@ -45,6 +45,11 @@ pub const EOS: usize = SpecialToken::Eos.id();
 /// Id of `<unk>`.
 pub const UNK: usize = SpecialToken::Unk.id();
 
+/// Most tokens a vocabulary keeps besides the four special ones: the most frequent, the rest are
+/// read as `<unk>`. Every built-in task is far below it (`zh-en` has a few hundred); it bounds
+/// the embedding and output layers, and the 3D scatter, for a person's own data.
+pub const MAX_TOKENS: usize = 4000;
+
 /// Tokens in id order, with the reverse index rebuilt on load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "Vec<String>", into = "Vec<String>")]
@@ -71,23 +76,41 @@ impl From<Vocab> for Vec<String> {
 }
 
 impl Vocab {
-    /// Builds a vocabulary from token sequences: specials first, then tokens sorted so the same
-    /// data always gives the same ids.
+    /// Builds a vocabulary from token sequences: specials first, then at most [`MAX_TOKENS`]
+    /// tokens (the most frequent), sorted so the same data always gives the same ids.
     pub fn build<'a>(sequences: impl IntoIterator<Item = &'a [String]>) -> Self {
-        let mut seen: Vec<String> = sequences
+        Self::build_capped(sequences, MAX_TOKENS).0
+    }
+
+    /// Like [`build`](Self::build), keeping only the `max_tokens` most frequent tokens (ties by
+    /// text); the others are left out and read as `<unk>`. Also returns how many distinct tokens
+    /// were left out.
+    pub fn build_capped<'a>(
+        sequences: impl IntoIterator<Item = &'a [String]>,
+        max_tokens: usize,
+    ) -> (Self, usize) {
+        let mut counts: HashMap<&'a str, usize> = HashMap::new();
+        for token in sequences.into_iter().flatten() {
+            if !SpecialToken::ALL.iter().any(|s| s.text() == token.as_str()) {
+                *counts.entry(token.as_str()).or_default() += 1;
+            }
+        }
+        let mut by_count: Vec<(&str, usize)> = counts.into_iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let left_out = by_count.len().saturating_sub(max_tokens);
+        let mut kept: Vec<&str> = by_count
             .into_iter()
-            .flatten()
-            .filter(|token| !SpecialToken::ALL.iter().any(|s| s.text() == token.as_str()))
-            .cloned()
+            .take(max_tokens)
+            .map(|(t, _)| t)
             .collect();
-        seen.sort();
-        seen.dedup();
+        kept.sort_unstable();
         let tokens = SpecialToken::ALL
             .iter()
-            .map(|s| s.text().to_string())
-            .chain(seen)
+            .map(|s| s.text())
+            .chain(kept)
+            .map(str::to_string)
             .collect::<Vec<_>>();
-        Self::from(tokens)
+        (Self::from(tokens), left_out)
     }
 
     /// Number of tokens, specials included.
@@ -157,6 +180,21 @@ mod tests {
         assert_eq!(vocab.id("a"), 4);
         assert_eq!(vocab.id("zzz"), UNK);
         assert_eq!(vocab.decode(&[BOS, 4, 5, EOS, 4]), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn a_capped_vocabulary_keeps_the_most_frequent_tokens() {
+        let words = |text: &str| text.split(' ').map(str::to_string).collect::<Vec<_>>();
+        let seqs = [words("the cat and the dog"), words("the end and a cat")];
+        let (vocab, left_out) = Vocab::build_capped(seqs.iter().map(Vec::as_slice), 3);
+        // the: 3, and: 2, cat: 2 are kept; a, dog, end (once each) are left out.
+        assert_eq!(left_out, 3);
+        assert_eq!(&vocab.tokens()[4..], ["and", "cat", "the"]);
+        assert_eq!(vocab.id("dog"), UNK);
+        let (all, none_left) = Vocab::build_capped(seqs.iter().map(Vec::as_slice), 100);
+        assert_eq!(none_left, 0);
+        assert_eq!(all, Vocab::build(seqs.iter().map(Vec::as_slice)));
+        assert_eq!(&all.tokens()[4..], ["a", "and", "cat", "dog", "end", "the"]);
     }
 
     #[test]

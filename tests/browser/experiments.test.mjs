@@ -174,6 +174,15 @@ test('own data: bad lines are reported by number, training runs on the good ones
     await page.waitForFunction(() => /more than the limit/.test(document.querySelector('#own-data-report').textContent), null, { timeout: 60_000 });
     assert.match(await page.textContent('#own-data-report'), /^too-big\.tsv: the input is 17\.0 MiB, more than the limit of 16\.0 MiB \(20000 pairs of at most 200 characters fit\): nothing was read$/);
     assert.equal(await page.isEnabled('#own-data-use'), false, 'nothing to train on');
+    // More distinct words than a vocabulary keeps: the report says what happens to the rest.
+    await page.evaluate(() => { window.__seq2seq.dataReport = null; });
+    await page.$eval('#own-data-text', (area, text) => {
+      area.value = text;
+      area.dispatchEvent(new Event('input'));
+    }, Array.from({ length: 4100 }, (_, i) => `w${i} z\ty x${i % 3}`).join('\n'));
+    await page.click('#own-data-check');
+    await page.waitForFunction(() => window.__seq2seq.dataReport, null, { timeout: 60_000 });
+    assert.match(await page.textContent('#own-data-report'), /Vocabulary: the source side has 4101 distinct tokens: only the 4000 most frequent of each side are kept, the rest are read as <unk>\./);
     assert.match(await page.textContent('#task-name'), /your data/, 'the run on good data was kept');
   });
 });
