@@ -182,6 +182,7 @@ test('own data: bad lines are reported by number, training runs on the good ones
     }, Array.from({ length: 4100 }, (_, i) => `w${i} z\ty x${i % 3}`).join('\n'));
     await page.click('#own-data-check');
     await page.waitForFunction(() => window.__seq2seq.dataReport, null, { timeout: 60_000 });
+    await page.locator('#own-data-report').screenshot({ path: new URL('./screenshots/own-data-report.png', import.meta.url).pathname });
     assert.match(await page.textContent('#own-data-report'), /Vocabulary: the source side has 4101 distinct tokens: only the 4000 most frequent of each side are kept, the rest are read as <unk>\./);
     assert.match(await page.textContent('#task-name'), /your data/, 'the run on good data was kept');
   });
