@@ -41,7 +41,8 @@ function escapeText(text) {
  */
 export function wireOwnData({ send }) {
   let fileBytes = null;
-  const bytes = () => fileBytes || new TextEncoder().encode($('own-data-text').value);
+  // A fresh array each time: `check` hands it over to the worker.
+  const bytes = () => (fileBytes ? fileBytes.slice() : new TextEncoder().encode($('own-data-text').value));
   const invalidate = () => { $('own-data-use').disabled = true; };
   const check = (data) => {
     const problem = datasetSizeProblem(data.byteLength);
@@ -63,9 +64,9 @@ export function wireOwnData({ send }) {
       return;
     }
     fileBytes = new Uint8Array(await file.arrayBuffer());
-    check(fileBytes.slice());
+    check(bytes());
   });
-  $('own-data-check').onclick = () => { invalidate(); check(bytes().slice()); };
+  $('own-data-check').onclick = () => { invalidate(); check(bytes()); };
   $('own-data-use').onclick = () => {
     $('own-data-use').disabled = true;
     send({ type: 'own-data' });

@@ -163,11 +163,12 @@ fn own_data_run(path: &Path, config: RunConfig, device: &Device) -> Result<Train
     let size = std::fs::metadata(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
         .len();
-    DatasetLimits::default()
+    let limits = DatasetLimits::default();
+    limits
         .check_size(usize::try_from(size).unwrap_or(usize::MAX))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let (dataset, report) = OwnDataset::check(&bytes, DatasetLimits::default());
+    let (dataset, report) = OwnDataset::check(&bytes, limits);
     print_report(path, &report);
     let dataset = dataset.ok_or_else(|| {
         format!(
@@ -193,12 +194,12 @@ fn print_report(path: &Path, report: &DatasetReport) {
     for refused in &report.refused {
         eprintln!("  refused: {}", refused.reason);
     }
-    if let Some(note) = &report.vocabulary_note {
-        println!("note: {note}");
-    }
     let unlisted = report.refused_count.saturating_sub(report.refused.len());
     if unlisted > 0 {
         eprintln!("  ... and {unlisted} more refused line(s)");
+    }
+    if let Some(note) = &report.vocabulary_note {
+        println!("note: {note}");
     }
 }
 

@@ -79,16 +79,15 @@ impl Vocab {
     /// Builds a vocabulary from token sequences: specials first, then at most [`MAX_TOKENS`]
     /// tokens (the most frequent), sorted so the same data always gives the same ids.
     pub fn build<'a>(sequences: impl IntoIterator<Item = &'a [String]>) -> Self {
-        Self::build_capped(sequences, MAX_TOKENS).0
+        Self::build_capped(sequences, MAX_TOKENS)
     }
 
     /// Like [`build`](Self::build), keeping only the `max_tokens` most frequent tokens (ties by
-    /// text); the others are left out and read as `<unk>`. Also returns how many distinct tokens
-    /// were left out.
+    /// text); the others are left out and read as `<unk>`.
     pub fn build_capped<'a>(
         sequences: impl IntoIterator<Item = &'a [String]>,
         max_tokens: usize,
-    ) -> (Self, usize) {
+    ) -> Self {
         let mut counts: HashMap<&'a str, usize> = HashMap::new();
         for token in sequences.into_iter().flatten() {
             if !SpecialToken::ALL.iter().any(|s| s.text() == token.as_str()) {
@@ -97,7 +96,6 @@ impl Vocab {
         }
         let mut by_count: Vec<(&str, usize)> = counts.into_iter().collect();
         by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let left_out = by_count.len().saturating_sub(max_tokens);
         let mut kept: Vec<&str> = by_count
             .into_iter()
             .take(max_tokens)
@@ -110,7 +108,7 @@ impl Vocab {
             .chain(kept)
             .map(str::to_string)
             .collect::<Vec<_>>();
-        (Self::from(tokens), left_out)
+        Self::from(tokens)
     }
 
     /// Number of tokens, specials included.
@@ -186,13 +184,11 @@ mod tests {
     fn a_capped_vocabulary_keeps_the_most_frequent_tokens() {
         let words = |text: &str| text.split(' ').map(str::to_string).collect::<Vec<_>>();
         let seqs = [words("the cat and the dog"), words("the end and a cat")];
-        let (vocab, left_out) = Vocab::build_capped(seqs.iter().map(Vec::as_slice), 3);
+        let vocab = Vocab::build_capped(seqs.iter().map(Vec::as_slice), 3);
         // the: 3, and: 2, cat: 2 are kept; a, dog, end (once each) are left out.
-        assert_eq!(left_out, 3);
         assert_eq!(&vocab.tokens()[4..], ["and", "cat", "the"]);
         assert_eq!(vocab.id("dog"), UNK);
-        let (all, none_left) = Vocab::build_capped(seqs.iter().map(Vec::as_slice), 100);
-        assert_eq!(none_left, 0);
+        let all = Vocab::build_capped(seqs.iter().map(Vec::as_slice), 100);
         assert_eq!(all, Vocab::build(seqs.iter().map(Vec::as_slice)));
         assert_eq!(&all.tokens()[4..], ["a", "and", "cat", "dog", "end", "the"]);
     }

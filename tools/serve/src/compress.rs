@@ -28,11 +28,19 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 /// The path of a file's copy with `suffix` (`br`, `gz`) added.
-pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".");
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// `file`'s copy with `suffix` when it exists and is not older than the file (a copy left from
+/// an earlier build is never used).
+pub fn fresh_copy(file: &Path, suffix: &str) -> Option<PathBuf> {
+    let modified = |path: &Path| path.metadata().and_then(|m| m.modified()).ok();
+    let copy = with_suffix(file, suffix);
+    (copy.is_file() && modified(&copy) >= modified(file)).then_some(copy)
 }
 
 /// Writes `FILE.br` and `FILE.gz` beside each file, in parallel.

@@ -3,7 +3,7 @@
 //! gzip copy when the browser accepts it and the copy is up to date, and cache validation
 //! (`ETag`, `304 Not Modified`).
 
-use super::compress::with_suffix;
+use super::compress::fresh_copy;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -59,10 +59,8 @@ pub fn choose(file: &Path, accept_encoding: &str) -> Choice {
             .map(|part| part.split(';').collect::<Vec<_>>())
             .any(|part| part[0].trim() == name && !part[1..].iter().any(|q| q.trim() == "q=0"))
     };
-    let modified = |path: &Path| path.metadata().and_then(|m| m.modified()).ok();
     for (encoding, suffix) in [("br", "br"), ("gzip", "gz")] {
-        let copy = with_suffix(file, suffix);
-        if accepts(encoding) && copy.is_file() && modified(&copy) >= modified(file) {
+        if let Some(copy) = fresh_copy(file, suffix).filter(|_| accepts(encoding)) {
             return Choice {
                 body: copy,
                 encoding: Some(encoding),

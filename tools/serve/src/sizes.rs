@@ -1,16 +1,13 @@
 //! What the page ships: each file's raw, gzip and brotli bytes, and the totals.
 
-use super::compress::{brotli, gzip, with_suffix};
+use super::compress::{brotli, fresh_copy, gzip};
 use std::path::{Path, PathBuf};
 
 /// The size of `file`'s up-to-date precompressed copy (`suffix`), else of `compress(data)`.
 fn compressed_len(file: &Path, suffix: &str, data: &[u8], compress: fn(&[u8]) -> Vec<u8>) -> usize {
-    let modified = |path: &Path| path.metadata().and_then(|m| m.modified()).ok();
-    let copy = with_suffix(file, suffix);
-    match copy.metadata() {
-        Ok(meta) if modified(&copy) >= modified(file) => meta.len() as usize,
-        _ => compress(data).len(),
-    }
+    fresh_copy(file, suffix)
+        .and_then(|copy| copy.metadata().ok())
+        .map_or_else(|| compress(data).len(), |meta| meta.len() as usize)
 }
 
 /// Prints a table (or one JSON line) of the files' sizes (up-to-date `.br`/`.gz` copies are
