@@ -3,8 +3,13 @@
 //! The core ([`data`], [`model`], [`train`]) is plain burn code: one code path whose
 //! [`burn::tensor::Device`] decides where it runs (burn's pure-Rust `flex` CPU backend natively
 //! and in tests, WebGPU in the page). [`viz`] draws the plots from plain data with plotters,
-//! onto the page's canvases or into PNG files.
+//! onto the page's canvases or into PNG files. [`controls`] describes every setting (ranges,
+//! defaults, choices) for the page and the command line.
+//!
+//! Layers: data -> model -> train, viz beside train (both read plain data from [`data`]) ->
+//! controls -> web / cli.
 
+pub mod controls;
 pub mod data;
 pub mod model;
 pub mod train;

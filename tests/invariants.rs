@@ -7,6 +7,7 @@ use seq2seq_playground::data::{Batch, EncodedPair};
 use seq2seq_playground::model::{AttentionKind, CellKind};
 use seq2seq_playground::train::tensors::{BatchTensors, read_floats};
 use seq2seq_playground::train::{Checkpoint, RunConfig, Trainer};
+use strum::VariantArray;
 
 fn pair(source: &[usize], target: &[usize]) -> EncodedPair {
     EncodedPair {
@@ -25,7 +26,7 @@ fn attention_ignores_padding_and_each_row_sums_to_one() {
         AttentionKind::General,
         AttentionKind::Additive,
     ] {
-        for cell in CellKind::ALL {
+        for &cell in CellKind::VARIANTS {
             let mut config = RunConfig::default();
             config.model.attention = attention;
             config.model.cell = cell;

@@ -3,16 +3,14 @@
 mod common;
 
 use seq2seq_playground::data::TaskKind;
+use seq2seq_playground::data::tasks::zh_en_pairs;
 use seq2seq_playground::model::AttentionKind;
 use seq2seq_playground::train::{RunConfig, Trainer};
 
-#[test]
-fn reverse_short_reaches_95_percent_exact_with_the_default_config() {
-    let config = RunConfig::default(); // reverse, lengths 4-8, GRU + additive attention
-    assert_eq!(config.task.kind, TaskKind::Reverse);
-    // Validated every 100 steps, as the page does; the run must get there within the budget.
-    let (budget, every) = (1600, 100);
-    let mut trainer = Trainer::new(config, &common::cpu()).expect("the default config is valid");
+/// The step at which `config` first validates at >= 95% exact (validated every `every` steps),
+/// or the accuracies seen when it did not within `budget` steps.
+fn steps_to_95_percent(config: RunConfig, budget: usize, every: usize) -> Result<usize, String> {
+    let mut trainer = Trainer::new(config, &common::cpu()).expect("a valid config");
     let mut seen = Vec::new();
     while trainer.step_count() < budget {
         for _ in 0..every {
@@ -21,11 +19,33 @@ fn reverse_short_reaches_95_percent_exact_with_the_default_config() {
         let eval = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
         seen.push((eval.step, eval.exact_accuracy));
         if eval.exact_accuracy >= 0.95 {
-            eprintln!("reverse 4-8: {eval:?}");
-            return;
+            return Ok(eval.step);
         }
     }
-    panic!("exact-sequence accuracy stayed under 0.95 within {budget} steps: {seen:?}");
+    Err(format!("{seen:?}"))
+}
+
+/// The budget of the reverse 4-8 test: measured on seeds 1-5 (2026-11-28, validating every 25
+/// steps) the default model reached 95% exact after 175, 200, 300, 225 and 225 steps; the
+/// budget leaves a third more than the slowest (it was 1,600 before).
+const REVERSE_BUDGET: usize = 400;
+
+#[test]
+fn reverse_short_reaches_95_percent_exact_with_the_default_config_on_several_seeds() {
+    let config = RunConfig::default(); // reverse, lengths 4-8, GRU + additive attention
+    assert_eq!(config.task.kind, TaskKind::Reverse);
+    let mut reached = Vec::new();
+    for seed in 1..=5 {
+        let mut config = config.clone();
+        config.train.seed = seed;
+        match steps_to_95_percent(config, REVERSE_BUDGET, 25) {
+            Ok(step) => reached.push((seed, step)),
+            Err(seen) => panic!(
+                "seed {seed}: exact accuracy stayed under 0.95 within {REVERSE_BUDGET} steps: {seen}"
+            ),
+        }
+    }
+    eprintln!("reverse 4-8, steps to 95% exact by seed: {reached:?}");
 }
 
 #[test]
@@ -51,8 +71,13 @@ fn attention_beats_the_fixed_context_vector_on_long_inputs() {
     assert!(with_attention.token_accuracy > without.token_accuracy);
 }
 
+/// Held-out phrases (made by the same templates, in neither split) the zh-en model below must
+/// translate exactly: measured 2026-11-28, it got all 200 right after 300 steps on 600 pairs
+/// (540 for training); the floor leaves room for 10 misses.
+const ZH_EN_HELD_OUT_FLOOR: usize = 190;
+
 #[test]
-fn zh_en_translates_the_course_example() {
+fn zh_en_translates_the_course_example_and_phrases_it_never_saw() {
     let mut config = RunConfig::default();
     config.task.kind = TaskKind::ZhEn;
     config.task.dataset_size = 600;
@@ -63,4 +88,48 @@ fn zh_en_translates_the_course_example() {
     let attention = translation.attention.expect("additive attention");
     assert_eq!(attention.len(), 5, "four words and EOS");
     assert!(attention.iter().all(|row| row.len() == 5));
+
+    // Phrases the run never saw, neither in training nor in validation.
+    let data = trainer.data();
+    let seen: std::collections::HashSet<&str> = data
+        .train
+        .iter()
+        .chain(&data.valid)
+        .map(|pair| pair.source_text.as_str())
+        .collect();
+    let held_out: Vec<(String, String)> = zh_en_pairs()
+        .into_iter()
+        .filter(|(zh, _)| !seen.contains(zh.as_str()))
+        .take(200)
+        .collect();
+    assert_eq!(
+        held_out.len(),
+        200,
+        "the templates make 1440 phrases, 600 used"
+    );
+    let mut right = Vec::new();
+    let mut wrong = Vec::new();
+    for (zh, en) in &held_out {
+        let output = pollster::block_on(trainer.translate(zh))
+            .unwrap()
+            .output_text;
+        if &output == en {
+            right.push(zh.as_str());
+        } else {
+            wrong.push(format!("{zh} -> {output} (not {en})"));
+        }
+    }
+    eprintln!(
+        "zh-en held out: {} of {} exactly right; wrong ones: {:?}",
+        right.len(),
+        held_out.len(),
+        &wrong[..wrong.len().min(10)]
+    );
+    assert!(
+        right.len() >= ZH_EN_HELD_OUT_FLOOR,
+        "only {} of {} held-out phrases right (floor {ZH_EN_HELD_OUT_FLOOR}): {:?}",
+        right.len(),
+        held_out.len(),
+        &wrong[..wrong.len().min(20)]
+    );
 }

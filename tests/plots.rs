@@ -8,6 +8,7 @@ use seq2seq_playground::train::{RunConfig, Trainer};
 use seq2seq_playground::viz::png::render_rgb;
 use seq2seq_playground::viz::theme;
 use seq2seq_playground::viz::*;
+use strum::VariantArray;
 
 const W: u32 = 460;
 const H: u32 = 360;
@@ -91,6 +92,151 @@ fn attention_heatmap_puts_each_weight_in_its_cell() {
 }
 
 #[test]
+fn each_attention_cell_has_the_colour_the_scale_gives_its_weight() {
+    // Weights that differ in every cell, so a shifted or transposed cell would show.
+    let (rows, columns) = (5, 4);
+    let weight = |r: usize, c: usize| ((r * columns + c) as f32 + 0.5) / (rows * columns) as f32;
+    let view = AttentionView {
+        weights: Some(
+            (0..rows)
+                .map(|r| (0..columns).map(|c| weight(r, c)).collect())
+                .collect(),
+        ),
+        ..reversal_attention(4)
+    };
+    let frame = Frame::render(|area| draw_attention(area, &view));
+    let layout = HeatmapLayout::new(&view, (W, H)).unwrap();
+    assert_eq!((layout.rows, layout.columns), (rows, columns));
+    for r in 0..rows {
+        for c in 0..columns {
+            let [(x0, y0), (x1, y1)] = layout.cell_rect(r, c);
+            let centre = frame.pixel(((x0 + x1) / 2) as u32, ((y0 + y1) / 2) as u32);
+            let expected = theme::heat(f64::from(weight(r, c)));
+            assert_eq!(
+                centre,
+                (expected.0, expected.1, expected.2),
+                "cell ({r}, {c}) of weight {}",
+                weight(r, c)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_large_vocabulary_labels_the_frequent_tokens_and_a_search_with_its_neighbours() {
+    let n = 2000;
+    let tokens: Vec<String> = ["<pad>", "<bos>", "<eos>", "<unk>"]
+        .map(String::from)
+        .into_iter()
+        .chain((4..n).map(|i| format!("w{i}")))
+        .collect();
+    // Deterministic spread-out vectors; w10's nearest neighbours are known by construction:
+    // w11..w13 are w10 plus a little noise, the rest point elsewhere.
+    let vectors: Vec<Vec<f32>> = (0..n)
+        .map(|i| {
+            let t = i as f32;
+            match i {
+                10..=13 => vec![5.0, 5.0 + 0.01 * (t - 10.0), 0.0, 0.0],
+                _ => vec![t.sin(), (1.7 * t).cos(), (0.3 * t).sin(), (t % 7.0) - 3.0],
+            }
+        })
+        .collect();
+    let table = EmbeddingTable {
+        tokens,
+        vectors,
+        special: 4,
+        // w4 is the most frequent, then w5, ...
+        counts: (0..n as u64)
+            .map(|i| if i < 4 { 0 } else { 10_000 - i })
+            .collect(),
+    };
+    let pca = Pca::fit(&table.vectors, None).unwrap();
+    let found = neighbours::search(&table, "w10", 3);
+    let neighbour_tokens: Vec<&str> = found.neighbours.iter().map(|x| x.token.as_str()).collect();
+    assert_eq!(neighbour_tokens, ["w11", "w12", "w13"]);
+    let labels = LabelChoice {
+        top: 30,
+        always: vec!["w1500".into()],
+        search: Some(neighbours::search(&table, "w1800", 3)),
+    };
+    let scatter = Scatter3d::from_embeddings("big", &table, &pca, &labels);
+    let labelled: Vec<&str> = scatter
+        .points
+        .iter()
+        .filter(|p| p.labelled)
+        .map(|p| p.label.as_str())
+        .collect();
+    // 4 specials + the 30 most frequent (w4..w33) + the asked one + the search and 3 neighbours.
+    assert!(
+        labelled.len() <= 4 + 30 + 1 + 4,
+        "{} labelled",
+        labelled.len()
+    );
+    for token in ["<pad>", "w4", "w33", "w1500", "w1800"] {
+        assert!(labelled.contains(&token), "{token} is labelled");
+    }
+    assert!(!labelled.contains(&"w34"), "the 31st most frequent is not");
+    assert!(
+        scatter.notes[1].contains("the 30 most frequent"),
+        "{:?}",
+        scatter.notes
+    );
+
+    // Each highlighted point is drawn where its projection says, in its colour.
+    let small = EmbeddingTable {
+        tokens: ["<pad>", "cat", "dog", "run", "sky"]
+            .map(String::from)
+            .to_vec(),
+        vectors: vec![
+            vec![0.0, 0.0, 3.0],
+            vec![3.0, 0.0, 0.0],
+            vec![2.0, 1.0, 0.0],
+            vec![-3.0, 0.0, 0.0],
+            vec![0.0, -3.0, -1.0],
+        ],
+        special: 1,
+        counts: Vec::new(),
+    };
+    let pca = Pca::fit(&small.vectors, None).unwrap();
+    let labels = LabelChoice {
+        search: Some(neighbours::search(&small, "cat", 1)),
+        ..LabelChoice::default()
+    };
+    let scatter = Scatter3d::from_embeddings("small", &small, &pca, &labels);
+    let mut pixels = Vec::new();
+    let frame = Frame::render(|area| {
+        pixels = draw_scatter_3d(area, &scatter, &Camera::default())?;
+        Ok(())
+    });
+    for (point, &(x, y)) in scatter.points.iter().zip(&pixels) {
+        let expected = match point.mark {
+            PointMark::Searched => theme::SEARCHED,
+            PointMark::Neighbour => theme::NEIGHBOUR,
+            PointMark::Special => theme::SPECIAL,
+            PointMark::Plain => theme::ACCENT,
+        };
+        assert_eq!(
+            frame.pixel(x as u32, y as u32),
+            (expected.0, expected.1, expected.2),
+            "{} ({:?}) at ({x}, {y})",
+            point.label,
+            point.mark
+        );
+    }
+    let marks: Vec<PointMark> = scatter.points.iter().map(|p| p.mark).collect();
+    assert_eq!(
+        marks,
+        [
+            PointMark::Special,
+            PointMark::Searched,
+            PointMark::Neighbour,
+            PointMark::Plain,
+            PointMark::Plain
+        ]
+    );
+}
+
+#[test]
 fn attention_none_explains_the_single_context_vector() {
     let view = AttentionView {
         weights: None,
@@ -114,18 +260,18 @@ fn grid(title: &str, rows: &[&[&str]]) -> TokenGrid {
     };
     for row in rows {
         let mut tokens: Vec<String> = row.iter().map(|s| s.to_string()).collect();
-        let mut kinds: Vec<CellKind> = row
+        let mut kinds: Vec<TokenKind> = row
             .iter()
             .map(|s| match *s {
-                "<bos>" => CellKind::Bos,
-                "<eos>" => CellKind::Eos,
-                _ => CellKind::Token,
+                "<bos>" => TokenKind::Bos,
+                "<eos>" => TokenKind::Eos,
+                _ => TokenKind::Token,
             })
             .collect();
         let mut mask = vec![1.0; tokens.len()];
         while tokens.len() < width {
             tokens.push("<pad>".into());
-            kinds.push(CellKind::Pad);
+            kinds.push(TokenKind::Pad);
             mask.push(0.0);
         }
         grid.tokens.push(tokens);
@@ -256,11 +402,20 @@ fn scatter_marks_special_tokens_and_turns_with_the_camera() {
             })
             .collect(),
         special: 4,
+        counts: Vec::new(),
     };
     let pca = Pca::fit(&table.vectors, None).unwrap();
-    let scatter = Scatter3d::from_embeddings("source embeddings", &table, &pca);
+    let scatter =
+        Scatter3d::from_embeddings("source embeddings", &table, &pca, &LabelChoice::default());
+    assert!(
+        scatter.points.iter().all(|p| p.labelled),
+        "a small vocabulary is labelled whole"
+    );
     let camera = Camera::default();
-    let front = Frame::render(|area| draw_scatter_3d(area, &scatter, &camera));
+    let draw = |scatter: &Scatter3d, camera: &Camera| {
+        Frame::render(|area| draw_scatter_3d(area, scatter, camera).map(|_| ()))
+    };
+    let front = draw(&scatter, &camera);
     assert!(front.count(theme::ACCENT) > 6 * 20, "token points");
     assert!(
         front.count(theme::SPECIAL) > 4 * 20,
@@ -268,10 +423,10 @@ fn scatter_marks_special_tokens_and_turns_with_the_camera() {
     );
     let mut turned = camera;
     turned.drag(80.0, 30.0);
-    let side = Frame::render(|area| draw_scatter_3d(area, &scatter, &turned));
+    let side = draw(&scatter, &turned);
     assert_ne!(front.0, side.0, "a drag turns the scatter");
     let course = Scatter3d::course_example();
-    let frame = Frame::render(|area| draw_scatter_3d(area, &course, &camera));
+    let frame = draw(&course, &camera);
     assert!(frame.count(theme::ACCENT) > 4 * 20);
     assert!(
         frame.ink_in(0, 20, 200, 70) > 200,
@@ -313,7 +468,7 @@ fn a_real_run_gives_data_for_all_four_plots() {
     for grid in [&masks.source, &masks.decoder_input, &masks.decoder_output] {
         for (kinds, mask) in grid.kinds.iter().zip(&grid.mask) {
             for (kind, m) in kinds.iter().zip(mask) {
-                assert_eq!(*kind == CellKind::Pad, *m == 0.0);
+                assert_eq!(*kind == TokenKind::Pad, *m == 0.0);
             }
         }
     }
@@ -322,7 +477,7 @@ fn a_real_run_gives_data_for_all_four_plots() {
             .decoder_input
             .kinds
             .iter()
-            .all(|row| row[0] == CellKind::Bos)
+            .all(|row| row[0] == TokenKind::Bos)
     );
 
     // Attention rows of the decoded validation example sum to 1.
@@ -339,11 +494,11 @@ fn a_real_run_gives_data_for_all_four_plots() {
     let mut plots = Plots::default();
     plots.set_data(data);
     plots.curves.push_train(3.0, 2.5);
-    for which in PLOT_NAMES {
+    for &which in PlotName::VARIANTS {
         let frame = Frame::render(|area| plots.draw(which, area));
-        assert!(frame.ink_in(0, 0, W, H) > 2000, "{which} is drawn");
+        assert!(frame.ink_in(0, 0, W, H) > 2000, "{which:?} is drawn");
     }
-    let unknown = render_rgb(W, H, |area| plots.draw("pie-chart", area));
+    let unknown = render_rgb(W, H, |area| plots.draw_named("pie-chart", area));
     assert!(
         unknown
             .unwrap_err()

@@ -9,6 +9,7 @@ use burn::tensor::Distribution;
 use seq2seq_playground::model::{
     AttentionKind, CellKind, CellState, Encoder, EncoderOutput, Seq2Seq, Seq2SeqConfig,
 };
+use strum::VariantArray;
 
 /// The encoder as it was before `run_sequence`: one `RecurrentCell::step` per position, the state
 /// carried over PAD with `keep_where`, every operation on burn's tape.
@@ -126,8 +127,8 @@ fn check(device: &Device, cell: CellKind, attention: AttentionKind, layers: usiz
 
 #[test]
 fn every_cell_and_attention_has_the_gradients_of_the_step_by_step_loop() {
-    for cell in CellKind::ALL {
-        for attention in AttentionKind::ALL {
+    for &cell in CellKind::VARIANTS {
+        for &attention in AttentionKind::VARIANTS {
             check(&Device::flex(), cell, attention, 1);
         }
     }
@@ -135,7 +136,7 @@ fn every_cell_and_attention_has_the_gradients_of_the_step_by_step_loop() {
 
 #[test]
 fn two_layers_have_the_gradients_of_the_step_by_step_loop() {
-    for cell in CellKind::ALL {
+    for &cell in CellKind::VARIANTS {
         check(&Device::flex(), cell, AttentionKind::Additive, 2);
         check(&Device::flex(), cell, AttentionKind::None, 2);
     }
@@ -151,8 +152,8 @@ fn the_gpu_kernels_have_the_gradients_of_the_step_by_step_loop() {
     let device = Device::wgpu_options()
         .init()
         .expect("a wgpu adapter (install mesa-vulkan-drivers for a software one)");
-    for cell in CellKind::ALL {
-        for attention in AttentionKind::ALL {
+    for &cell in CellKind::VARIANTS {
+        for &attention in AttentionKind::VARIANTS {
             check(&device, cell, attention, 1);
         }
         check(&device, cell, AttentionKind::Additive, 2);

@@ -1,8 +1,9 @@
 // The page: wires buttons to the training worker and shows what it reports. Logic lives in Rust.
-import init from '../pkg/seq2seq_playground.js';
+import init, { controlSpecs } from '../pkg/seq2seq_playground.js';
 import { createPlots } from './plots.js';
 import {
   configFromHash, writeHash, showConfig, clearConfigMessages, showConfigErrors, trainSettingInputs, wireControls,
+  applyControlSpecs, withinSpec, refusalText, controlBeingEdited,
 } from './controls.js';
 import { readAutosave, writeAutosave, discardAutosave, download, exportPng, ago } from './files.js';
 import { wireTryIt, showTranslation, wireOwnData, showDataReport, createComparison } from './experiments.js';
@@ -36,15 +37,13 @@ async function compileWasm() {
   }
 }
 
-const validPlotEvery = (n) => Number.isInteger(n) && n >= 0 && n <= 10000;
-
 // The plot refresh interval: `?plot-every=N` when valid, else the control's default.
-function readPlotEvery(params) {
-  const fallback = Number($('plot-every').value);
+function readPlotEvery(params, spec) {
+  const fallback = spec.default;
   const fromQuery = params.get('plot-every');
   if (fromQuery === null) return fallback;
-  if (validPlotEvery(Number(fromQuery))) return Number(fromQuery);
-  $('plot-every-message').textContent = `plot-every=${fromQuery} in the link is not a whole number from 0 to 10000; using ${fallback}`;
+  if (withinSpec(spec, Number(fromQuery))) return Number(fromQuery);
+  $('plot-every-message').textContent = `plot-every=${fromQuery} in the link is not ${refusalText(spec)}; using ${fallback}`;
   return fallback;
 }
 
@@ -69,6 +68,8 @@ async function main() {
   const evalExamples = Number(params.get('eval-examples')) || undefined;
   const module = await compileWasm();
   const wasm = await init({ module_or_path: module });
+  const controls = JSON.parse(controlSpecs());
+  const specs = applyControlSpecs(controls);
   const history = [];
   const plots = createPlots({ onError: (message) => setStatus(message, 'error') });
   const app = { history, plots, plotSnapshots: 0, plotDataMs: [], worker: null, config: null, saves: 0, lastSave: null };
@@ -86,11 +87,12 @@ async function main() {
     $('save').disabled = false;
   };
 
-  const showRun = (config, data) => {
+  // `keep`: a control not to overwrite (the one being typed in).
+  const showRun = (config, data, keep = null) => {
     app.config = config;
     app.data = data;
     $('task-name').textContent = taskName(config, data);
-    showConfig(config);
+    showConfig(config, data && data.own_data ? taskName(config, data) : null, keep);
     writeHash(config);
   };
 
@@ -105,7 +107,7 @@ async function main() {
     }
   };
 
-  const comparison = createComparison({ send, current, onError: (m) => setStatus(m, 'error') });
+  const comparison = createComparison({ send, current, onError: (m) => setStatus(m, 'error'), specs });
   app.comparison = comparison;
 
   const onMessage = (event) => {
@@ -140,7 +142,11 @@ async function main() {
         // Peak memory for the bench: the worker's (JS heap + wasm) and the page's.
         const pageBytes = (performance.memory ? performance.memory.usedJSHeapSize : 0) + wasm.memory.buffer.byteLength;
         app.peakMemoryBytes = Math.max(app.peakMemoryBytes || 0, msg.memory + pageBytes);
-        history.push({ step: report.last.step, loss: report.mean_loss, evaluation, diverged: report.last.diverged });
+        // Memory per update, for the soak test: worker + page (JS heap, wasm) and the GPU's pool.
+        history.push({
+          step: report.last.step, loss: report.mean_loss, evaluation, diverged: report.last.diverged,
+          memory: msg.memory + pageBytes, deviceMemory: msg.deviceMemory,
+        });
         if (report.steps_done > 0) plots.recordTrain(report.last.step, report.mean_loss);
         if (evaluation) plots.recordEvaluation(evaluation);
         step = report.last.step;
@@ -192,13 +198,14 @@ async function main() {
         for (const input of trainSettingInputs()) {
           if (input.dataset.trainSetting in msg.changes) $(`${input.id}-message`).textContent = msg.ok ? '' : msg.message;
         }
-        if (msg.ok) showRun(msg.config, app.data);
+        // Another control being typed in meanwhile keeps what was typed.
+        if (msg.ok) showRun(msg.config, app.data, controlBeingEdited(Object.keys(msg.changes)));
         break;
       case 'rebuilt':
         clearConfigMessages();
         if (!msg.ok) {
           // The run goes on unchanged: the control shows the value in use, the refusal beside it.
-          showConfig(app.config);
+          showRun(app.config, app.data);
           showConfigErrors(msg.errors, msg.changed);
         }
         break;
@@ -320,13 +327,13 @@ async function main() {
     button.addEventListener('click', () => exportPng(button.dataset.canvas, step));
   }
   setInterval(() => { if (running) send({ type: 'save', reason: 'autosave' }); }, AUTOSAVE_EVERY_MS);
-  wirePlotControls(send, plots);
-  wireControls({ send, current });
+  wirePlotControls(send, plots, specs);
+  wireControls({ send, current, specs });
   wireTryIt({ send });
-  wireOwnData({ send });
+  wireOwnData({ send, limits: controls.own_data });
 
   if (error) setStatus(error, 'warn');
-  $('plot-every').value = String(readPlotEvery(params));
+  $('plot-every').value = String(readPlotEvery(params, specs['page.plot_every']));
   startWorker({ config: linkConfig, backend: params.get('backend') || 'auto' });
   offerResume(send);
 }
@@ -350,19 +357,33 @@ async function offerResume(send) {
 
 // The plots' own controls: toggles redraw at once; the example and the refresh interval go to
 // the worker, which owns the model.
-function wirePlotControls(send, plots) {
+function wirePlotControls(send, plots, specs) {
+  const labelTop = specs['page.label_top'];
   const options = () => ({
     embedding_side: $('embedding-side').value,
     course_example: $('course-example').checked,
     loss_scale: $('log-scale').checked ? 'log' : 'linear',
+    label_top: withinSpec(labelTop, Number($('embedding-top').value)) ? Number($('embedding-top').value) : labelTop.default,
+    label_tokens: $('embedding-labels').value.split(/\s+/).filter(Boolean),
+    search: $('embedding-search').value.trim(),
   });
-  for (const id of ['embedding-side', 'course-example', 'log-scale']) {
+  for (const id of ['embedding-side', 'course-example', 'log-scale', 'embedding-top', 'embedding-labels']) {
     $(id).addEventListener('change', () => plots.setOptions(options()));
   }
+  $('embedding-top').addEventListener('change', () => {
+    const ok = withinSpec(labelTop, Number($('embedding-top').value));
+    $('embedding-top-message').textContent = ok ? '' : `${refusalText(labelTop)}; labelling ${labelTop.default}`;
+  });
+  $('embedding-search').addEventListener('input', () => plots.setOptions(options()));
+  // A click on a point of the scatter searches for its token.
+  plots.onPick((token) => {
+    $('embedding-search').value = token;
+    plots.setOptions(options());
+  });
   $('plot-every').addEventListener('change', () => {
     const every = Number($('plot-every').value);
-    const ok = validPlotEvery(every);
-    $('plot-every-message').textContent = ok ? '' : 'a whole number of steps from 0 (off) to 10000';
+    const ok = withinSpec(specs['page.plot_every'], every);
+    $('plot-every-message').textContent = ok ? '' : `${refusalText(specs['page.plot_every'])} (steps)`;
     if (ok) send({ type: 'plot-every', every });
   });
   const sendExample = () => {

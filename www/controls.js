@@ -3,11 +3,71 @@
 // - [data-train-setting]: applied between steps, without losing progress;
 // - [data-config-path]: rebuild the model (training restarts from step 0).
 // The run's config also lives in the URL hash, so a link reproduces the setup.
+// Every range, default and choice comes from the Rust core's table (`controlSpecs()`), which
+// the validation and the command line's --help read too: nothing here hard-codes a limit.
 
 const $ = (id) => document.getElementById(id);
 
 export const trainSettingInputs = () => [...document.querySelectorAll('[data-train-setting]')];
 export const configInputs = () => [...document.querySelectorAll('[data-config-path]')];
+
+/** The input a setting's path names: `task.min_len`, `train.learning_rate`, `page.plot_every`. */
+function inputForPath(path) {
+  const [head, tail] = [path.slice(0, path.indexOf('.')), path.slice(path.indexOf('.') + 1)];
+  return document.querySelector(`[data-config-path="${path}"]`)
+    || (head === 'train' && document.querySelector(`[data-train-setting="${tail}"]`))
+    || (head === 'page' && document.querySelector(`[data-page-setting="${tail}"]`))
+    || null;
+}
+
+/** "(1 to 512)", "(0 = off, to 1000)": a numeric setting's range as its hint says it. */
+export function rangeText(spec) {
+  return spec.zero_means && spec.min === 0
+    ? `(0 = ${spec.zero_means}, to ${spec.max})`
+    : `(${spec.min} to ${spec.max})`;
+}
+
+/** Whether `value` is allowed by a numeric setting's spec. */
+export function withinSpec(spec, value) {
+  return Number.isFinite(value) && value >= spec.min && value <= spec.max && (!spec.whole || Number.isInteger(value));
+}
+
+/** The message for a value a page setting refuses. */
+export function refusalText(spec) {
+  const zero = spec.zero_means && spec.min === 0 ? `0 (${spec.zero_means})` : String(spec.min);
+  return `${spec.whole ? 'a whole number' : 'a number'} from ${zero} to ${spec.max}`;
+}
+
+/** Fills `select` with the choices `[{value, label}]`, keeping `selected` selected. */
+export function fillChoices(select, options, selected) {
+  select.replaceChildren(...options.map(({ value, label }) => new Option(label, value, false, value === selected)));
+}
+
+/**
+ * Sets every control's range, step, default and choices from the core's table, and the hints
+ * that state them. Returns the specs by path, for the page's own checks.
+ */
+export function applyControlSpecs(specs) {
+  const byPath = {};
+  for (const spec of specs.numbers) {
+    byPath[spec.path] = spec;
+    const input = inputForPath(spec.path);
+    if (!input) throw new Error(`the page has no control for ${spec.path}`);
+    input.min = String(spec.min);
+    input.max = String(spec.max);
+    input.step = spec.whole ? '1' : 'any';
+    input.value = String(spec.default);
+    const hint = document.querySelector(`[data-range-of="${input.id}"]`);
+    if (hint) hint.textContent = rangeText(spec);
+  }
+  for (const spec of specs.choices) {
+    byPath[spec.path] = spec;
+    const select = inputForPath(spec.path);
+    if (!select) throw new Error(`the page has no control for ${spec.path}`);
+    fillChoices(select, spec.options, spec.default);
+  }
+  return byPath;
+}
 
 function getPath(config, path) {
   return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), config);
@@ -37,13 +97,41 @@ export function writeHash(config) {
   history.replaceState(null, '', url);
 }
 
-/** Shows `config` in every control and clears their messages. */
-export function showConfig(config) {
-  for (const input of trainSettingInputs()) input.value = String(config.train[input.dataset.trainSetting]);
+const OWN_DATA = 'own-data';
+
+/**
+ * Shows `config` in every control but `keep`. `ownData`: a label for the run's own data when it
+ * trains on it; the task control then shows it (choosing a built-in task leaves it) and the
+ * length controls, which only the symbol tasks read, are disabled.
+ */
+export function showConfig(config, ownData = null, keep = null) {
+  const editing = (input) => input === keep;
+  for (const input of trainSettingInputs()) {
+    if (!editing(input)) input.value = String(config.train[input.dataset.trainSetting]);
+  }
   for (const input of configInputs()) {
     const value = getPath(config, input.dataset.configPath);
-    if (value !== undefined) input.value = String(value);
+    if (value !== undefined && !editing(input)) input.value = String(value);
   }
+  const task = $('task');
+  task.querySelector(`option[value="${OWN_DATA}"]`)?.remove();
+  if (ownData) {
+    const option = new Option(ownData, OWN_DATA, false, true);
+    option.disabled = true;
+    task.prepend(option);
+    option.selected = true;
+  }
+  for (const id of ['min-len', 'max-len']) $(id).disabled = Boolean(ownData);
+}
+
+/**
+ * The control a person is typing in, when an answer to a change of *other* settings (`changed`,
+ * their names) arrives: it keeps what was typed, which its own change event sends next.
+ */
+export function controlBeingEdited(changed) {
+  const input = document.activeElement;
+  const isControl = input && (input.dataset.trainSetting || input.dataset.configPath);
+  return isControl && !changed.includes(input.dataset.trainSetting || input.dataset.configPath) ? input : null;
 }
 
 /** Clears the messages beside the model controls. */
@@ -66,9 +154,10 @@ function controlValue(input) {
 
 /**
  * Wires the controls: `send(message)` posts to the worker, `current()` is the run's config.
- * A model control's change sends the whole config with that one value changed.
+ * A model control's change sends the whole config with that one value changed. `specs`: the
+ * core's table by path (from `applyControlSpecs`).
  */
-export function wireControls({ send, current }) {
+export function wireControls({ send, current, specs }) {
   for (const input of trainSettingInputs()) {
     input.addEventListener('change', () => {
       send({ type: 'train-settings', changes: { [input.dataset.trainSetting]: controlValue(input) } });
@@ -85,8 +174,8 @@ export function wireControls({ send, current }) {
   }
   $('steps-per-frame').addEventListener('change', () => {
     const steps = Number($('steps-per-frame').value);
-    const ok = Number.isInteger(steps) && steps >= 0 && steps <= 200;
-    $('steps-per-frame-message').textContent = ok ? '' : 'a whole number from 0 (auto) to 200';
+    const ok = withinSpec(specs['page.steps_per_update'], steps);
+    $('steps-per-frame-message').textContent = ok ? '' : refusalText(specs['page.steps_per_update']);
     if (ok) send({ type: 'steps-per-frame', steps });
   });
 }

@@ -2,10 +2,9 @@
 // comparison of two models on the same batches. The work is done in the worker (Rust); this
 // file sends the requests and shows the answers.
 import { ComparisonBoard, datasetSizeProblem } from '../pkg/seq2seq_playground.js';
+import { fillChoices, rangeText } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
-
-const ATTENTION_NAMES = { none: 'no attention (context vector)', dot: 'dot attention', general: 'general attention', additive: 'additive attention' };
 
 /** The try-it box: decode what the person types. */
 export function wireTryIt({ send }) {
@@ -39,7 +38,10 @@ function escapeText(text) {
  * A file over the size limit is refused before it is read; the checked bytes go to the worker
  * once, and "train" uses what the worker last checked (any edit disables it until a new check).
  */
-export function wireOwnData({ send }) {
+export function wireOwnData({ send, limits }) {
+  $('own-data-limits').textContent = `At most ${limits.max_pairs} pairs, ${limits.max_line_chars} characters a line and ` +
+    `${limits.max_mebibytes} MiB; at least ${limits.min_pairs} good pairs; at most ${limits.max_vocab_tokens} distinct ` +
+    'tokens a side (the rarer ones become <unk>). Chinese is split by character, text with spaces by word.';
   let fileBytes = null;
   // A fresh array each time: `check` hands it over to the worker.
   const bytes = () => (fileBytes ? fileBytes.slice() : new TextEncoder().encode($('own-data-text').value));
@@ -90,8 +92,21 @@ export function showDataReport(report) {
   $('own-data-use').textContent = report.usable ? `Train on the ${report.good_pairs} good lines` : 'Train on the good lines';
 }
 
-/** The comparison panel: two models, same task and batches, validation curves overlaid. */
-export function createComparison({ send, current, onError }) {
+/**
+ * The comparison panel: two models, same task and batches, validation curves overlaid.
+ * `specs`: the core's control table by path (attention kinds, sequence lengths).
+ */
+export function createComparison({ send, current, onError, specs }) {
+  const attention = specs['model.attention'];
+  fillChoices($('compare-a'), attention.options, 'additive');
+  fillChoices($('compare-b'), attention.options, 'none');
+  const lengths = specs['task.max_len'];
+  for (const id of ['compare-min-len', 'compare-max-len']) {
+    $(id).min = String(lengths.min);
+    $(id).max = String(lengths.max);
+  }
+  $('compare-lengths').textContent = rangeText(lengths);
+  const names = Object.fromEntries(attention.options.map(({ value, label }) => [value, label]));
   let board = null;
   let latest = [null, null];
   const draw = () => {
@@ -116,7 +131,7 @@ export function createComparison({ send, current, onError }) {
     send({ type: 'compare-start', base, models });
   };
   $('compare-stop').onclick = () => send({ type: 'compare-stop' });
-  const label = (run) => `${run}: ${ATTENTION_NAMES[$(`compare-${run.toLowerCase()}`).value]}`;
+  const label = (run) => `${run}: ${names[$(`compare-${run.toLowerCase()}`).value]}`;
   const showEmpty = () => {
     if (latest.some(Boolean)) return;
     board = new ComparisonBoard(label('A'), label('B'));

@@ -1,13 +1,16 @@
 // The plots on the page: a Rust PlotBoard (plotters + plotters-canvas) draws onto the canvases
 // what the training worker sends. This file only wires events: one dirty plot is drawn per
 // animation frame, a drag turns the 3D scatter, the wheel zooms it.
-import { PlotBoard } from '../pkg/seq2seq_playground.js';
+import { PlotBoard, plotNames } from '../pkg/seq2seq_playground.js';
 
-export const CANVASES = ['embedding-3d', 'attention', 'padding-mask', 'curves'];
 const KEPT_TIMES = 50;
 
 export function createPlots({ onError }) {
   const board = new PlotBoard();
+  // The plots are named once, in Rust (`viz::PlotName`); each has the canvas of that id.
+  const CANVASES = JSON.parse(plotNames());
+  const missing = CANVASES.filter((id) => !(document.getElementById(id) instanceof HTMLCanvasElement));
+  if (missing.length) throw new Error(`the page has no canvas for the plot(s) ${missing.join(', ')}`);
   const drawTimes = Object.fromEntries(CANVASES.map((id) => [id, []]));
   const draws = Object.fromEntries(CANVASES.map((id) => [id, 0]));
   const dirty = new Set(CANVASES);
@@ -61,6 +64,20 @@ export function createPlots({ onError }) {
     redraw('embedding-3d');
   });
   const endDrag = () => { dragFrom = null; };
+  // A click (press and release without moving) picks the point under it.
+  let pressedAt = null;
+  let onPick = () => {};
+  scatter.addEventListener('pointerdown', (e) => { pressedAt = { x: e.clientX, y: e.clientY }; });
+  scatter.addEventListener('pointerup', (e) => {
+    if (pressedAt && Math.hypot(e.clientX - pressedAt.x, e.clientY - pressedAt.y) < 4) {
+      const box = scatter.getBoundingClientRect();
+      const x = (e.clientX - box.left) * (scatter.width / box.width);
+      const y = (e.clientY - box.top) * (scatter.height / box.height);
+      const token = board.tokenAt(x, y);
+      if (token !== undefined) onPick(token);
+    }
+    pressedAt = null;
+  });
   scatter.addEventListener('pointerup', endDrag);
   scatter.addEventListener('pointercancel', endDrag);
   scatter.addEventListener('wheel', (e) => {
@@ -69,14 +86,38 @@ export function createPlots({ onError }) {
     redraw('embedding-3d');
   }, { passive: false });
 
+  // Under the scatter: the searched token's nearest neighbours (cosine, in the full space).
+  function showNeighbours() {
+    const found = JSON.parse(board.search());
+    const element = document.getElementById('embedding-neighbours');
+    if (!found) {
+      element.textContent = '';
+    } else if (found.index === null) {
+      element.textContent = `no token "${found.token}" on this side`;
+    } else {
+      const list = found.neighbours.map((n) => `${n.token} ${n.cosine.toFixed(2)}`).join(', ');
+      element.textContent = `nearest to ${found.token} (cosine similarity): ${list}`;
+    }
+  }
+
+  // Beside the curves: whether validation follows training, or the run memorises (Rust says).
+  function showGap() {
+    const note = JSON.parse(board.gapNote());
+    const element = document.getElementById('gap-note');
+    element.textContent = note ? note.text : '';
+    element.className = note ? `gap-${note.level}` : '';
+  }
+
   redraw();
   return {
     board,
+    names: CANVASES,
     drawTimes,
     draws,
     redraw,
     setData(json) {
       board.setData(json);
+      showNeighbours();
       redraw('embedding-3d', 'attention', 'padding-mask');
     },
     recordTrain(step, loss) {
@@ -85,14 +126,20 @@ export function createPlots({ onError }) {
     },
     recordEvaluation(evaluation) {
       board.recordEvaluation(evaluation.step, evaluation.loss, evaluation.token_accuracy, evaluation.exact_accuracy);
+      showGap();
       redraw('curves');
     },
     setOptions(options) {
       board.setOptions(JSON.stringify(options));
+      showNeighbours();
       redraw('embedding-3d', 'curves');
+    },
+    onPick(callback) {
+      onPick = callback;
     },
     clear() {
       board.clear();
+      showGap();
       redraw();
     },
   };

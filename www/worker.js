@@ -265,7 +265,7 @@ async function trainChunk(steps) {
     evaluation = JSON.parse(await serial(() => session.evaluate(evalExamples)));
     lastEvalStep = step;
   }
-  postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond(), memory: memoryBytes() });
+  postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond(), memory: memoryBytes(), deviceMemory: JSON.parse(session.deviceMemory()) });
   if (plotEvery > 0 && (step - lastPlotStep >= plotEvery || !running)) await sendPlotData(step);
   if (report.last.diverged) {
     running = false;

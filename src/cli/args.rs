@@ -5,8 +5,12 @@ use crate::data::TaskKind;
 use crate::model::{AttentionKind, CellKind, InitKind};
 use crate::train::RunConfig;
 use crate::train::config::limits;
+use crate::viz::PlotName;
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::str::FromStr;
+use strum::{EnumMessage, VariantArray};
 
 /// Train and inspect a small seq2seq model with attention (the playground's engine, headless).
 #[derive(Debug, Parser)]
@@ -31,32 +35,34 @@ pub enum Command {
     Dataset(Box<DatasetArgs>),
 }
 
-fn named<T: Copy>(all: &[T], name_of: fn(T) -> &'static str, text: &str) -> Result<T, String> {
-    all.iter()
-        .copied()
-        .find(|&v| name_of(v) == text)
-        .ok_or_else(|| {
-            let names: Vec<&str> = all.iter().map(|&v| name_of(v)).collect();
-            format!("'{text}' is not one of: {}", names.join(", "))
-        })
+/// A flag that takes one of an enum's names; `--help` lists them with their labels.
+fn named<T>() -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: VariantArray + EnumMessage + Copy + Into<&'static str> + FromStr + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let names = T::VARIANTS.iter().map(|&v| {
+        let value = clap::builder::PossibleValue::new(v.into());
+        match v.get_message() {
+            Some(label) => value.help(label),
+            None => value,
+        }
+    });
+    clap::builder::PossibleValuesParser::new(names).try_map(|text| text.parse::<T>())
+}
+
+/// `--plots`' help, naming the files from the one list of plots.
+fn plots_help() -> String {
+    let names: Vec<&str> = PlotName::VARIANTS.iter().map(|&p| p.into()).collect();
+    format!(
+        "Write the plots ({}) as PNGs into this folder at each validation and at the end",
+        names.join(", ")
+    )
 }
 
 /// A flag's help with its valid range, from the one table of limits the validation uses.
 fn ranged<T: std::fmt::Display>(what: &str, range: &std::ops::RangeInclusive<T>) -> String {
     format!("{what} ({} to {})", range.start(), range.end())
-}
-
-fn task(text: &str) -> Result<TaskKind, String> {
-    named(&TaskKind::ALL, TaskKind::name, text)
-}
-fn cell(text: &str) -> Result<CellKind, String> {
-    named(&CellKind::ALL, CellKind::name, text)
-}
-fn attention(text: &str) -> Result<AttentionKind, String> {
-    named(&AttentionKind::ALL, AttentionKind::name, text)
-}
-fn init(text: &str) -> Result<InitKind, String> {
-    named(&InitKind::ALL, InitKind::name, text)
 }
 
 /// Every setting of a run; unset ones keep the config file's or the default value.
@@ -65,8 +71,8 @@ pub struct RunArgs {
     /// JSON config to start from (same format as the page's).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Task: copy, reverse, sort, dates, zh-en.
-    #[arg(long, value_parser = task)]
+    /// Task.
+    #[arg(long, value_parser = named::<TaskKind>())]
     pub task: Option<TaskKind>,
     /// Shortest source of the symbol tasks.
     #[arg(long, help = ranged("Shortest source of the symbol tasks", &limits::SEQUENCE_LEN))]
@@ -86,17 +92,17 @@ pub struct RunArgs {
     /// Hidden size.
     #[arg(long, help = ranged("Hidden size", &limits::HIDDEN_SIZE))]
     pub hidden: Option<usize>,
-    /// Recurrent cell: rnn, gru, lstm.
-    #[arg(long, value_parser = cell)]
+    /// Recurrent cell.
+    #[arg(long, value_parser = named::<CellKind>())]
     pub cell: Option<CellKind>,
     /// Recurrent layers.
     #[arg(long, help = ranged("Recurrent layers", &limits::LAYERS))]
     pub layers: Option<usize>,
-    /// Attention: none, dot, general, additive.
-    #[arg(long, value_parser = attention)]
+    /// Attention.
+    #[arg(long, value_parser = named::<AttentionKind>())]
     pub attention: Option<AttentionKind>,
-    /// Initialisation: xavier, he.
-    #[arg(long, value_parser = init)]
+    /// Initialisation.
+    #[arg(long, value_parser = named::<InitKind>())]
     pub init: Option<InitKind>,
     /// Adam learning rate.
     #[arg(long, help = ranged("Adam learning rate", &limits::LEARNING_RATE))]
@@ -111,7 +117,7 @@ pub struct RunArgs {
     #[arg(long, help = ranged("Gradient clipping by global norm, 0 = off", &limits::CLIP_NORM))]
     pub clip_norm: Option<f64>,
     /// Seed of data, weights and batches.
-    #[arg(long)]
+    #[arg(long, help = ranged("Seed of data, weights and batches", &limits::SEED))]
     pub seed: Option<u64>,
 }
 
@@ -184,9 +190,8 @@ pub struct TrainArgs {
     /// Checkpoint written at the end.
     #[arg(long, default_value = "checkpoints/model.s2s")]
     pub checkpoint: PathBuf,
-    /// Write the four plots (embedding-3d, attention, padding-mask, curves) as PNGs into this
-    /// folder at each validation and at the end.
-    #[arg(long)]
+    /// Write the plots as PNGs into this folder at each validation and at the end.
+    #[arg(long, help = plots_help())]
     pub plots: Option<PathBuf>,
 }
 
@@ -229,11 +234,11 @@ pub struct BenchArgs {
     /// Which model sizes.
     #[arg(long, value_enum, default_value_t = BenchModel::Default)]
     pub model: BenchModel,
-    /// Recurrent cell instead of the model's GRU: rnn, gru, lstm.
-    #[arg(long, value_parser = cell)]
+    /// Recurrent cell instead of the model's GRU.
+    #[arg(long, value_parser = named::<CellKind>())]
     pub cell: Option<CellKind>,
-    /// Attention instead of the model's additive: none, dot, general, additive.
-    #[arg(long, value_parser = attention)]
+    /// Attention instead of the model's additive.
+    #[arg(long, value_parser = named::<AttentionKind>())]
     pub attention: Option<AttentionKind>,
     /// Also count GPU kernel launches per step, by kind (wgpu; from cubecl's profiler log).
     #[arg(long)]
@@ -260,7 +265,7 @@ mod tests {
         let train = command
             .find_subcommand_mut("train")
             .expect("a train command");
-        let help = train.render_help().to_string();
+        let help = train.render_long_help().to_string();
         for expected in [
             format!(
                 "Hidden size ({} to {})",
@@ -272,6 +277,10 @@ mod tests {
             "Adam learning rate (0.000001 to 10)".to_string(),
             "Longest source of the symbol tasks (1 to 64)".to_string(),
             "Share of the pairs kept for validation (the last ones) (0.01 to 0.5)".to_string(),
+            "Seed of data, weights and batches (0 to 4294967295)".to_string(),
+            "additive (Bahdanau)".to_string(),
+            "Chinese → English".to_string(),
+            "embedding-3d, attention, padding-mask, curves".to_string(),
         ] {
             assert!(
                 help.contains(&expected),

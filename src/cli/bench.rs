@@ -62,8 +62,8 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         config.train.batch_size,
         config.model.embedding_size,
         config.model.hidden_size,
-        config.model.cell.name(),
-        config.model.attention.name(),
+        <&str>::from(config.model.cell),
+        <&str>::from(config.model.attention),
         config.task.min_len,
         config.task.max_len
     );

@@ -3,8 +3,9 @@
 use crate::train::Trainer;
 use crate::train::plot_data::PlotExample;
 use crate::viz::png::render_png;
-use crate::viz::{PLOT_NAMES, Plots};
+use crate::viz::{PlotName, Plots};
 use std::path::Path;
+use strum::VariantArray;
 
 /// Size of each PNG, as on the page.
 pub const PLOT_SIZE: (u32, u32) = (460, 360);
@@ -17,9 +18,9 @@ pub fn write_plots(dir: &Path, trainer: &Trainer, plots: &mut Plots) -> Result<(
             .map_err(|e| e.to_string())?,
     );
     let (width, height) = PLOT_SIZE;
-    for name in PLOT_NAMES {
-        let path = dir.join(format!("{name}.png"));
-        render_png(&path, width, height, |area| plots.draw(name, area))
+    for &plot in PlotName::VARIANTS {
+        let path = dir.join(format!("{}.png", <&str>::from(plot)));
+        render_png(&path, width, height, |area| plots.draw(plot, area))
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())

@@ -3,7 +3,7 @@
 use super::args::{TrainArgs, config_errors};
 use super::plots::write_plots;
 use crate::data::{DatasetLimits, DatasetReport, OwnDataset};
-use crate::train::{Checkpoint, Evaluation, RunConfig, Trainer};
+use crate::train::{Checkpoint, Evaluation, Gap, RunConfig, Trainer, gap};
 use crate::viz::Plots;
 use burn::prelude::Device;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -37,7 +37,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let data = trainer.data();
     let task = match trainer.own_data() {
         Some(_) => "own data",
-        None => trainer.config().task.kind.name(),
+        None => trainer.config().task.kind.into(),
     };
     println!(
         "{task}: {} training / {} validation pairs; vocabularies {} -> {} tokens",
@@ -56,6 +56,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let mut plots = Plots::default();
     let mut diverged = 0usize;
     let mut last_eval: Option<Evaluation> = None;
+    let mut memorising = false;
     while trainer.step_count() < args.steps {
         if interrupted.load(Ordering::SeqCst) {
             bar.abandon();
@@ -110,6 +111,13 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 f64::from(eval.token_accuracy),
                 f64::from(eval.exact_accuracy),
             );
+            // Said once, when the run starts to memorise (as the page says it beside its curves).
+            let gap = gap(&plots.curves.train_loss, &plots.curves.valid_loss);
+            let now_memorising = matches!(gap, Gap::Memorising { .. });
+            if let Some(note) = gap.note().filter(|_| now_memorising && !memorising) {
+                bar.suspend(|| println!("note: {}", note.text));
+            }
+            memorising = now_memorising;
             if let Some(dir) = &args.plots {
                 write_plots(dir, &trainer, &mut plots)?;
             }

@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod dataset;
 pub mod own_dataset;
+pub mod snapshot;
 pub mod tasks;
 pub mod tokenize;
 pub mod user_dataset;
@@ -14,6 +15,7 @@ pub mod vocab;
 pub use batch::{Batch, Batcher, BatcherPosition};
 pub use dataset::{EncodedPair, TaskData};
 pub use own_dataset::{DatasetReport, OwnDataset};
+pub use snapshot::{AttentionView, EmbeddingTable, MaskView, PlotData, TokenGrid, TokenKind};
 pub use tasks::{TaskConfig, TaskKind};
 pub use tokenize::Tokenizer;
 pub use user_dataset::{DatasetError, DatasetLimits, parse_user_dataset};

@@ -4,8 +4,9 @@
 //! backend evaluates `tanh` element by element with the C library's `tanhf` (through `expm1f`),
 //! which took about half of a training step of the default model, most of it in the additive
 //! attention's `tanh` over `[batch, source_len, hidden]` at every decoder step. Its `sigmoid`
-//! uses `expf`, several times cheaper; the extra scalings are cheap element-wise passes (fused
-//! into one kernel on the GPU backends).
+//! uses `expf`, several times cheaper; the extra scalings are cheap element-wise passes (on
+//! WebGPU and the native `wgpu` feature, burn's `fusion`, which both builds enable, joins them
+//! with their neighbours into one kernel; on the CPU they are separate passes).
 
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;

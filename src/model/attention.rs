@@ -12,33 +12,36 @@ use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 
 /// How the decoder scores source positions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum AttentionKind {
     /// No attention: one fixed context vector (the encoder's final state) for every step.
+    #[strum(message = "none (fixed context vector)")]
     None,
     /// Luong dot: `score = s · h`.
+    #[strum(message = "dot (Luong)")]
     Dot,
     /// Luong general: `score = s · (W h)`.
+    #[strum(message = "general (Luong)")]
     General,
     /// Bahdanau additive: `score = v · tanh(W h + U s)`.
+    #[strum(message = "additive (Bahdanau)")]
     #[default]
     Additive,
-}
-
-impl AttentionKind {
-    /// Every kind, for menus and argument parsing.
-    pub const ALL: [AttentionKind; 4] = [Self::None, Self::Dot, Self::General, Self::Additive];
-
-    /// The name written in configs and on the command line.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Dot => "dot",
-            Self::General => "general",
-            Self::Additive => "additive",
-        }
-    }
 }
 
 /// Configuration of an [`Attention`].

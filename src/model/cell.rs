@@ -17,31 +17,36 @@ use burn::tensor::activation::sigmoid;
 use serde::{Deserialize, Serialize};
 
 /// Which recurrent cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum CellKind {
     /// Elman RNN: `h' = tanh(W x + U h + b)`; forgets fast, gradients vanish.
+    #[strum(message = "RNN")]
     Rnn,
     /// Gated recurrent unit: update and reset gates.
+    #[strum(message = "GRU")]
     #[default]
     Gru,
     /// Long short-term memory: input, forget, output gates and a cell memory.
+    #[strum(message = "LSTM")]
     Lstm,
 }
 
 impl CellKind {
-    /// Every kind, for menus and argument parsing.
-    pub const ALL: [CellKind; 3] = [Self::Rnn, Self::Gru, Self::Lstm];
-
-    /// The name written in configs and on the command line.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Rnn => "rnn",
-            Self::Gru => "gru",
-            Self::Lstm => "lstm",
-        }
-    }
-
     /// How many gate blocks the fused products compute.
     pub const fn gates(self) -> usize {
         match self {
@@ -303,11 +308,12 @@ fn chunks<const N: usize>(gates: Tensor<2>) -> [Tensor<2>; N] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::VariantArray;
 
     #[test]
     fn every_cell_keeps_the_state_shape() {
         let device = Device::flex();
-        for kind in CellKind::ALL {
+        for &kind in CellKind::VARIANTS {
             let cell = RecurrentCellConfig::new(3, 5).with_kind(kind).init(&device);
             let x = Tensor::<3>::ones([2, 4, 3], &device);
             let projected = cell.project_input(x);

@@ -6,28 +6,33 @@ use burn::nn::Initializer;
 use serde::{Deserialize, Serialize};
 
 /// How weights start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum InitKind {
     /// Xavier/Glorot: variance 2 / (fan_in + fan_out), suited to tanh and sigmoid units.
+    #[strum(message = "Xavier/Glorot")]
     #[default]
     Xavier,
     /// He/Kaiming: variance 2 / fan_in, suited to ReLU units.
+    #[strum(message = "He/Kaiming")]
     He,
 }
 
 impl InitKind {
-    /// Every kind, for menus and argument parsing.
-    pub const ALL: [InitKind; 2] = [Self::Xavier, Self::He];
-
-    /// The name written in configs and on the command line.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Xavier => "xavier",
-            Self::He => "he",
-        }
-    }
-
     /// burn's initializer for this kind.
     pub fn initializer(self) -> Initializer {
         match self {

@@ -4,7 +4,6 @@
 use crate::data::TaskConfig;
 use crate::model::{AttentionKind, CellKind, InitKind, Seq2SeqConfig};
 use serde::{Deserialize, Serialize};
-use std::ops::RangeInclusive;
 use thiserror::Error;
 
 /// Architecture choices (vocabulary sizes come from the data).
@@ -104,7 +103,8 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// Valid ranges, shared by validation, the CLI help and the page's controls.
+/// Valid ranges, read by the table of fields ([`super::fields`]) that validation, the CLI's help
+/// and the page's controls ([`crate::controls`]) share.
 pub mod limits {
     use std::ops::RangeInclusive;
     /// Embedding size.
@@ -127,82 +127,32 @@ pub mod limits {
     pub const DATASET_SIZE: RangeInclusive<usize> = 10..=100_000;
     /// Validation share.
     pub const VALID_FRACTION: RangeInclusive<f64> = 0.01..=0.5;
-}
-
-fn check<T: PartialOrd + std::fmt::Display>(
-    errors: &mut Vec<ConfigError>,
-    field: &str,
-    value: T,
-    range: RangeInclusive<T>,
-) {
-    if !range.contains(&value) {
-        errors.push(ConfigError {
-            field: field.to_string(),
-            value: value.to_string(),
-            reason: format!("must be between {} and {}", range.start(), range.end()),
-        });
-    }
+    /// Seed: what a page's number input holds exactly (JavaScript numbers are doubles).
+    pub const SEED: RangeInclusive<u64> = 0..=u32::MAX as u64;
 }
 
 impl RunConfig {
-    /// Every out-of-range value, or `Ok` when the run can start.
+    /// Every out-of-range value, or `Ok` when the run can start. The ranges are
+    /// [`RUN_NUMBERS`](super::fields::RUN_NUMBERS), the table the page and `--help` read.
     pub fn validate(&self) -> Result<(), Vec<ConfigError>> {
-        use limits::*;
         let mut errors = Vec::new();
-        let (task, model, train) = (&self.task, &self.model, &self.train);
-        check(&mut errors, "task.min_len", task.min_len, SEQUENCE_LEN);
-        check(&mut errors, "task.max_len", task.max_len, SEQUENCE_LEN);
-        if task.min_len > task.max_len {
+        if self.task.min_len > self.task.max_len {
             errors.push(ConfigError {
                 field: "task.min_len".into(),
-                value: task.min_len.to_string(),
-                reason: format!("must not exceed task.max_len ({})", task.max_len),
+                value: self.task.min_len.to_string(),
+                reason: format!("must not exceed task.max_len ({})", self.task.max_len),
             });
         }
-        check(
-            &mut errors,
-            "task.dataset_size",
-            task.dataset_size,
-            DATASET_SIZE,
-        );
-        check(
-            &mut errors,
-            "task.valid_fraction",
-            task.valid_fraction,
-            VALID_FRACTION,
-        );
-        check(
-            &mut errors,
-            "model.embedding_size",
-            model.embedding_size,
-            EMBEDDING_SIZE,
-        );
-        check(
-            &mut errors,
-            "model.hidden_size",
-            model.hidden_size,
-            HIDDEN_SIZE,
-        );
-        check(&mut errors, "model.layers", model.layers, LAYERS);
-        check(
-            &mut errors,
-            "train.learning_rate",
-            train.learning_rate,
-            LEARNING_RATE,
-        );
-        check(
-            &mut errors,
-            "train.batch_size",
-            train.batch_size,
-            BATCH_SIZE,
-        );
-        check(
-            &mut errors,
-            "train.teacher_forcing",
-            train.teacher_forcing,
-            TEACHER_FORCING,
-        );
-        check(&mut errors, "train.clip_norm", train.clip_norm, CLIP_NORM);
+        for field in &super::fields::RUN_NUMBERS {
+            let value = (field.read)(self);
+            if !field.allows(value) {
+                errors.push(ConfigError {
+                    field: field.path.to_string(),
+                    value: value.to_string(),
+                    reason: format!("must be between {} and {}", field.min, field.max),
+                });
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -4,10 +4,12 @@
 use super::Trainer;
 use super::tensors::{DeviceError, read_floats};
 use super::translate::Translation;
-use crate::data::Batch;
 use crate::data::dataset::Vocabularies;
+use crate::data::snapshot::{
+    AttentionView, EmbeddingTable, MaskView, PlotData, TokenGrid, TokenKind,
+};
 use crate::data::vocab::{BOS, EOS, PAD, SpecialToken, UNK, Vocab};
-use crate::viz::{AttentionView, CellKind, EmbeddingTable, MaskView, PlotData, TokenGrid};
+use crate::data::{Batch, EncodedPair};
 use burn::module::Module;
 use serde::{Deserialize, Serialize};
 
@@ -65,8 +67,18 @@ impl Trainer {
         };
         Ok(PlotData {
             step: self.step_count(),
-            source_embeddings: embedding_table(&vocab.source, source_weights, embedding_size),
-            target_embeddings: embedding_table(&vocab.target, target_weights, embedding_size),
+            source_embeddings: embedding_table(
+                &vocab.source,
+                source_weights,
+                embedding_size,
+                token_counts(&self.data().train, vocab.source.len(), |p| &p.source),
+            ),
+            target_embeddings: embedding_table(
+                &vocab.target,
+                target_weights,
+                embedding_size,
+                token_counts(&self.data().train, vocab.target.len(), |p| &p.target),
+            ),
             masks: match self.last_batch() {
                 Some(batch) => mask_view(batch, vocab, MASK_ROWS),
                 None => mask_view(&self.next_batch(), vocab, MASK_ROWS),
@@ -76,12 +88,33 @@ impl Trainer {
     }
 }
 
-fn embedding_table(vocab: &Vocab, flat: Vec<f32>, width: usize) -> EmbeddingTable {
+fn embedding_table(
+    vocab: &Vocab,
+    flat: Vec<f32>,
+    width: usize,
+    counts: Vec<u64>,
+) -> EmbeddingTable {
     EmbeddingTable {
         tokens: vocab.tokens().to_vec(),
         vectors: flat.chunks(width.max(1)).map(<[f32]>::to_vec).collect(),
         special: SpecialToken::ALL.len(),
+        counts,
     }
+}
+
+/// How often each of a vocabulary's `size` ids occurs on one side of `pairs`.
+pub fn token_counts(
+    pairs: &[EncodedPair],
+    size: usize,
+    side: impl Fn(&EncodedPair) -> &Vec<usize>,
+) -> Vec<u64> {
+    let mut counts = vec![0; size];
+    for id in pairs.iter().flat_map(side) {
+        if let Some(count) = counts.get_mut(*id) {
+            *count += 1;
+        }
+    }
+    counts
 }
 
 /// A decoded example as the attention plot shows it.
@@ -129,7 +162,7 @@ pub fn mask_view(batch: &Batch, vocab: &Vocabularies, max_rows: usize) -> MaskVi
                 grid.tokens
                     .push(row.iter().map(|&id| side.token(id).to_string()).collect());
                 grid.kinds
-                    .push(row.iter().map(|&id| cell_kind(id)).collect());
+                    .push(row.iter().map(|&id| token_kind(id)).collect());
                 grid.mask.push(mask[r * width..(r + 1) * width].to_vec());
             }
             grid
@@ -163,12 +196,12 @@ pub fn mask_view(batch: &Batch, vocab: &Vocabularies, max_rows: usize) -> MaskVi
     }
 }
 
-fn cell_kind(id: usize) -> CellKind {
+fn token_kind(id: usize) -> TokenKind {
     match id {
-        PAD => CellKind::Pad,
-        BOS => CellKind::Bos,
-        EOS => CellKind::Eos,
-        UNK => CellKind::Unk,
-        _ => CellKind::Token,
+        PAD => TokenKind::Pad,
+        BOS => TokenKind::Bos,
+        EOS => TokenKind::Eos,
+        UNK => TokenKind::Unk,
+        _ => TokenKind::Token,
     }
 }

@@ -4,29 +4,75 @@
 
 use super::theme;
 use super::{DrawError, DrawResult};
+use crate::data::snapshot::AttentionView;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// One decoded example and its attention.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AttentionView {
-    /// The input as text.
-    pub source_text: String,
-    /// Source tokens (columns).
-    pub source_tokens: Vec<String>,
-    /// Output tokens (rows), `<eos>` included when the decoder stopped.
-    pub output_tokens: Vec<String>,
-    /// The expected output, when known (a validation example).
-    pub expected: Option<String>,
-    /// Attention weights `[output][source]`, each row summing to 1; `None` without attention.
-    pub weights: Option<Vec<Vec<f32>>>,
-}
 
 /// Colour bar width, with its labels.
 const LEGEND: i32 = 54;
 /// Most rows or columns labelled; beyond that, only some are.
 const MAX_LABELS: usize = 40;
+
+/// Where the heatmap's cells go in a plot of a given size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeatmapLayout {
+    /// Output steps (rows).
+    pub rows: usize,
+    /// Source tokens (columns); 1 without attention (the context vector).
+    pub columns: usize,
+    /// Side of a cell, pixels.
+    pub cell: f64,
+    /// Top edge of the first row.
+    pub top: i32,
+    /// Left edge of the first column.
+    pub left: i32,
+}
+
+impl HeatmapLayout {
+    /// The layout of `view` in a `width` x `height` plot; `None` when it has no cells.
+    pub fn new(view: &AttentionView, (width, height): (u32, u32)) -> Option<Self> {
+        let rows = view.output_tokens.len();
+        let headers = column_headers(view);
+        let columns = headers.len();
+        if rows == 0 || columns == 0 {
+            return None;
+        }
+        // Room for row labels on the left and column labels on top.
+        let row_label_w = 12 + 7 * longest(&view.output_tokens).min(8) as i32;
+        let top = 58 + 8 * longest(&headers).min(8) as i32;
+        let left = row_label_w + 6;
+        let right = width as i32 - LEGEND - 8;
+        let bottom = height as i32 - if view.weights.is_none() { 44 } else { 8 };
+        let max_cell = if view.weights.is_none() { 60.0 } else { 40.0 };
+        let cell = ((right - left) as f64 / columns as f64)
+            .min((bottom - top) as f64 / rows as f64)
+            .clamp(2.0, max_cell);
+        Some(Self {
+            rows,
+            columns,
+            cell,
+            top,
+            left,
+        })
+    }
+
+    /// Corners of the cell of output step `r` and source token `c`.
+    pub fn cell_rect(&self, r: usize, c: usize) -> [(i32, i32); 2] {
+        let x0 = self.left + (c as f64 * self.cell) as i32;
+        let y0 = self.top + (r as f64 * self.cell) as i32;
+        let x1 = self.left + ((c + 1) as f64 * self.cell) as i32;
+        let y1 = self.top + ((r + 1) as f64 * self.cell) as i32;
+        [(x0, y0), (x1, y1)]
+    }
+}
+
+/// The column labels: the source tokens, or one `c` (the context vector) without attention.
+fn column_headers(view: &AttentionView) -> Vec<String> {
+    match &view.weights {
+        Some(_) => view.source_tokens.clone(),
+        None => vec!["c".to_string()],
+    }
+}
 
 /// Draws the heatmap of `view`.
 pub fn draw_attention<DB: DrawingBackend>(
@@ -58,38 +104,24 @@ pub fn draw_attention<DB: DrawingBackend>(
     let style = theme::for_label(theme::text(12.0, theme::INK), &output);
     area.draw(&Text::new(output, (8, 26), style)).map_err(e)?;
 
-    let rows = view.output_tokens.len();
-    let (columns, headers): (usize, Vec<String>) = match &view.weights {
-        Some(_) => (view.source_tokens.len(), view.source_tokens.clone()),
-        None => (1, vec!["c".to_string()]),
-    };
-    if rows == 0 || columns == 0 {
+    let headers = column_headers(view);
+    let Some(layout) = HeatmapLayout::new(view, (width, height)) else {
         return area.present().map_err(e);
-    }
-    // Room for row labels on the left and column labels on top.
-    let row_label_w = 12 + 7 * longest(&view.output_tokens).min(8) as i32;
+    };
+    let HeatmapLayout {
+        rows,
+        columns,
+        cell,
+        top,
+        left,
+    } = layout;
     area.draw(&Text::new(
         "rows: output steps · columns: source tokens",
         (8, 42),
         theme::text(11.0, theme::MUTED),
     ))
     .map_err(e)?;
-    let top = 58 + 8 * longest(&headers).min(8) as i32;
-    let left = row_label_w + 6;
-    let right = width as i32 - LEGEND - 8;
-    let bottom = height as i32 - if view.weights.is_none() { 44 } else { 8 };
-    let max_cell = if view.weights.is_none() { 60.0 } else { 40.0 };
-    let cell = ((right - left) as f64 / columns as f64)
-        .min((bottom - top) as f64 / rows as f64)
-        .clamp(2.0, max_cell);
-
-    let cell_rect = |r: usize, c: usize| {
-        let x0 = left + (c as f64 * cell) as i32;
-        let y0 = top + (r as f64 * cell) as i32;
-        let x1 = left + ((c + 1) as f64 * cell) as i32;
-        let y1 = top + ((r + 1) as f64 * cell) as i32;
-        [(x0, y0), (x1, y1)]
-    };
+    let cell_rect = |r: usize, c: usize| layout.cell_rect(r, c);
     for r in 0..rows {
         for c in 0..columns {
             let value = match &view.weights {

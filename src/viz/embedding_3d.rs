@@ -1,23 +1,32 @@
 //! The 3D embedding scatter: each token's embedding vector projected onto the three principal
-//! components, one labelled point per token, special tokens marked apart; a [`Camera`] turns
-//! and zooms it.
+//! components, one point per token, special tokens marked apart; a [`Camera`] turns and zooms
+//! it. A large vocabulary is one blob of labels, so only some points are labelled: the most
+//! frequent tokens, the example's, the ones a person picks, and a searched token with its
+//! nearest neighbours (highlighted).
 
+use super::DrawError;
+use super::neighbours::Search;
 use super::pca::Pca;
 use super::theme;
-use super::{DrawError, DrawResult};
+use crate::data::snapshot::EmbeddingTable;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// An embedding matrix with its tokens: row `i` is the vector of `tokens[i]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EmbeddingTable {
-    /// Tokens in id order.
-    pub tokens: Vec<String>,
-    /// One embedding vector per token.
-    pub vectors: Vec<Vec<f32>>,
-    /// How many leading tokens are special (`<pad>`, `<bos>`, `<eos>`, `<unk>`).
-    pub special: usize,
+/// Up to this many tokens, every point is labelled.
+pub const LABEL_ALL_UP_TO: usize = 60;
+
+/// How a point is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointMark {
+    /// An ordinary token.
+    Plain,
+    /// A special token (red square).
+    Special,
+    /// The token searched for.
+    Searched,
+    /// One of its nearest neighbours.
+    Neighbour,
 }
 
 /// One point of the scatter.
@@ -27,8 +36,28 @@ pub struct ScatterPoint {
     pub label: String,
     /// Its coordinates.
     pub position: [f64; 3],
-    /// Whether it is a special token (drawn as a red square).
-    pub special: bool,
+    /// How it is drawn.
+    pub mark: PointMark,
+    /// Whether its label is drawn.
+    pub labelled: bool,
+}
+
+impl ScatterPoint {
+    /// Whether it is a special token.
+    pub fn special(&self) -> bool {
+        self.mark == PointMark::Special
+    }
+}
+
+/// Which points get a label when there are too many to label all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelChoice {
+    /// Label the this many most frequent tokens.
+    pub top: usize,
+    /// Always label these (the example's tokens, a person's picks).
+    pub always: Vec<String>,
+    /// A search to highlight (the token and its neighbours are labelled).
+    pub search: Option<Search>,
 }
 
 /// A labelled 3D point cloud, ready to draw.
@@ -49,17 +78,50 @@ pub struct Scatter3d {
 }
 
 impl Scatter3d {
-    /// Projects an embedding table with a fitted [`Pca`].
-    pub fn from_embeddings(title: &str, table: &EmbeddingTable, pca: &Pca) -> Self {
+    /// Projects an embedding table with a fitted [`Pca`], labelling what `labels` picks.
+    pub fn from_embeddings(
+        title: &str,
+        table: &EmbeddingTable,
+        pca: &Pca,
+        labels: &LabelChoice,
+    ) -> Self {
+        let label_all = table.tokens.len() <= LABEL_ALL_UP_TO;
+        let mut by_count: Vec<usize> = (table.special..table.tokens.len()).collect();
+        by_count.sort_by_key(|&i| std::cmp::Reverse(table.counts.get(i).copied().unwrap_or(0)));
+        let mut top = vec![false; table.tokens.len()];
+        for &i in by_count.iter().take(labels.top) {
+            top[i] = true;
+        }
+        let searched = labels.search.as_ref().and_then(|s| s.index);
+        let neighbours: Vec<usize> = labels
+            .search
+            .iter()
+            .flat_map(|s| s.neighbours.iter().map(|n| n.index))
+            .collect();
         let points: Vec<ScatterPoint> = table
             .tokens
             .iter()
             .zip(&table.vectors)
             .enumerate()
-            .map(|(i, (token, vector))| ScatterPoint {
-                label: token.clone(),
-                position: pca.project(vector),
-                special: i < table.special,
+            .map(|(i, (token, vector))| {
+                let mark = if Some(i) == searched {
+                    PointMark::Searched
+                } else if neighbours.contains(&i) {
+                    PointMark::Neighbour
+                } else if i < table.special {
+                    PointMark::Special
+                } else {
+                    PointMark::Plain
+                };
+                ScatterPoint {
+                    label: token.clone(),
+                    position: pca.project(vector),
+                    mark,
+                    labelled: label_all
+                        || mark != PointMark::Plain
+                        || top[i]
+                        || labels.always.contains(token),
+                }
             })
             .collect();
         let extent = points
@@ -69,16 +131,24 @@ impl Scatter3d {
             .max(1e-6)
             * 1.1;
         let explained = pca.explained.iter().sum::<f64>();
+        let mut notes = vec![format!(
+            "{} tokens · {}-d vectors · PC1-3 keep {:.0}% of the variance",
+            table.tokens.len(),
+            table.vectors.first().map_or(0, Vec::len),
+            explained * 100.0
+        )];
+        if !label_all {
+            let labelled = points.iter().filter(|p| p.labelled).count();
+            notes.push(format!(
+                "{labelled} labelled: the {} most frequent, the example's, your picks",
+                labels.top.min(by_count.len())
+            ));
+        }
         Self {
             title: title.to_string(),
             points,
             axis_names: ["PC1", "PC2", "PC3"].map(String::from),
-            notes: vec![format!(
-                "{} tokens · {}-d vectors · PC1-3 keep {:.0}% of the variance",
-                table.tokens.len(),
-                table.vectors.first().map_or(0, Vec::len),
-                explained * 100.0
-            )],
+            notes,
             extent,
             positive_only: false,
         }
@@ -108,7 +178,8 @@ impl Scatter3d {
                 .map(|(label, position)| ScatterPoint {
                     label: label.to_string(),
                     position: *position,
-                    special: false,
+                    mark: PointMark::Plain,
+                    labelled: true,
                 })
                 .collect(),
             axis_names: ["x", "y", "z"].map(String::from),
@@ -159,12 +230,13 @@ impl Camera {
     }
 }
 
-/// Draws `scatter` seen from `camera`.
+/// Draws `scatter` seen from `camera`; returns where each point landed, in pixels of the
+/// drawing backend (the canvas), in `scatter.points` order, for picking a point by a click.
 pub fn draw_scatter_3d<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     scatter: &Scatter3d,
     camera: &Camera,
-) -> DrawResult {
+) -> Result<Vec<(i32, i32)>, DrawError> {
     let e = DrawError::from_display;
     area.fill(&theme::BACKGROUND).map_err(e)?;
     let low = if scatter.positive_only {
@@ -217,50 +289,96 @@ pub fn draw_scatter_3d<DB: DrawingBackend>(
         )
         .map_err(e)?;
 
-    // Far points first, so near ones (and their labels) are drawn on top; labels are placed
-    // near points first, each where it overlaps no label placed before it.
+    // Far points first, so near ones are drawn on top. Labels are placed highlighted points
+    // first, then near points first, each where it overlaps no label placed before it.
     let coord = chart.as_coord_spec();
-    let mut order: Vec<(i32, (i32, i32), &ScatterPoint)> = scatter
+    let pixels: Vec<(i32, i32)> = scatter
         .points
         .iter()
         .map(|p| {
             let [x, y, z] = p.position;
-            let at = (x, y, z);
-            (coord.projected_depth(&x, &y, &z), coord.translate(&at), p)
+            coord.translate(&(x, y, z))
         })
         .collect();
-    order.sort_by_key(|(depth, _, _)| *depth);
-    let mut placed = Vec::new();
-    let offsets: Vec<(i32, i32)> = order
+    let mut order: Vec<(i32, usize)> = scatter
+        .points
         .iter()
-        .map(|(_, at, point)| place_label(*at, &point.label, &mut placed))
+        .enumerate()
+        .map(|(i, p)| {
+            let [x, y, z] = p.position;
+            (coord.projected_depth(&x, &y, &z), i)
+        })
         .collect();
+    order.sort_by_key(|&(depth, _)| depth);
+    let mut label_order: Vec<usize> = order
+        .iter()
+        .rev()
+        .map(|&(_, i)| i)
+        .filter(|&i| scatter.points[i].labelled)
+        .collect();
+    label_order.sort_by_key(|&i| !highlighted(scatter.points[i].mark));
+    let mut placed = Vec::new();
+    let mut offsets = vec![None; scatter.points.len()];
+    for i in label_order {
+        offsets[i] = Some(place_label(
+            pixels[i],
+            &scatter.points[i].label,
+            &mut placed,
+        ));
+    }
+    chart
+        .draw_series(order.iter().map(|&(_, i)| {
+            let point = &scatter.points[i];
+            let [x, y, z] = point.position;
+            let marker: DynElement<DB, (i32, i32)> = match (point.mark, point.labelled) {
+                (PointMark::Special, _) => {
+                    Rectangle::new([(-4, -4), (4, 4)], theme::SPECIAL.filled()).into_dyn()
+                }
+                (PointMark::Searched, _) => {
+                    Circle::new((0, 0), 7, theme::SEARCHED.filled()).into_dyn()
+                }
+                (PointMark::Neighbour, _) => {
+                    Circle::new((0, 0), 5, theme::NEIGHBOUR.filled()).into_dyn()
+                }
+                (PointMark::Plain, true) => {
+                    Circle::new((0, 0), 4, theme::ACCENT.filled()).into_dyn()
+                }
+                (PointMark::Plain, false) => {
+                    Circle::new((0, 0), 2, theme::ACCENT.mix(0.45).filled()).into_dyn()
+                }
+            };
+            EmptyElement::at((x, y, z)) + marker
+        }))
+        .map_err(e)?;
     let label_style = theme::text(12.0, theme::INK);
     let special_style = theme::text(11.0, theme::SPECIAL);
+    let strong_style = (theme::FONT, 13)
+        .into_font()
+        .style(FontStyle::Bold)
+        .color(&theme::INK)
+        .pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        ));
     chart
-        .draw_series(
-            order
-                .iter()
-                .zip(offsets)
-                .rev()
-                .map(|((_, _, point), offset)| {
-                    let [x, y, z] = point.position;
-                    let marker: DynElement<DB, (i32, i32)> = if point.special {
-                        Rectangle::new([(-4, -4), (4, 4)], theme::SPECIAL.filled()).into_dyn()
-                    } else {
-                        Circle::new((0, 0), 4, theme::ACCENT.filled()).into_dyn()
-                    };
-                    let style = if point.special {
-                        special_style.clone()
-                    } else {
-                        label_style.clone()
-                    };
-                    let style = theme::for_label(style, &point.label);
-                    EmptyElement::at((x, y, z))
-                        + marker
-                        + Text::new(point.label.clone(), offset, style)
-                }),
-        )
+        .draw_series(offsets.iter().enumerate().filter_map(|(i, offset)| {
+            let offset = (*offset)?;
+            let point = &scatter.points[i];
+            let style = match point.mark {
+                PointMark::Special => special_style.clone(),
+                PointMark::Searched | PointMark::Neighbour => strong_style.clone(),
+                PointMark::Plain => label_style.clone(),
+            };
+            let [x, y, z] = point.position;
+            Some(
+                EmptyElement::at((x, y, z))
+                    + Text::new(
+                        point.label.clone(),
+                        offset,
+                        theme::for_label(style, &point.label),
+                    ),
+            )
+        }))
         .map_err(e)?;
 
     let note_style = theme::text(11.0, theme::MUTED);
@@ -272,7 +390,13 @@ pub fn draw_scatter_3d<DB: DrawingBackend>(
         ))
         .map_err(e)?;
     }
-    area.present().map_err(e)
+    area.present().map_err(e)?;
+    Ok(pixels)
+}
+
+/// Whether a mark belongs to a search (its labels are placed first).
+fn highlighted(mark: PointMark) -> bool {
+    matches!(mark, PointMark::Searched | PointMark::Neighbour)
 }
 
 /// A label's box in pixels: left, top, right, bottom.
@@ -352,10 +476,11 @@ mod tests {
                 .map(|i| vec![i as f32, (i * i) as f32, 1.0])
                 .collect(),
             special: 4,
+            counts: Vec::new(),
         };
         let pca = Pca::fit(&table.vectors, None).unwrap();
-        let scatter = Scatter3d::from_embeddings("source", &table, &pca);
-        let special: Vec<bool> = scatter.points.iter().map(|p| p.special).collect();
+        let scatter = Scatter3d::from_embeddings("source", &table, &pca, &LabelChoice::default());
+        let special: Vec<bool> = scatter.points.iter().map(ScatterPoint::special).collect();
         assert_eq!(special, [true, true, true, true, false, false]);
         assert!(scatter.extent > 0.0);
     }

@@ -1,10 +1,12 @@
 //! The four live plots, drawn with plotters from plain data.
 //!
-//! Nothing here knows burn or the browser: each plot takes plain `Vec`s and draws onto any
+//! Nothing here knows burn, training or the browser: each plot takes plain data
+//! ([`crate::data::snapshot`], which training fills) and draws onto any
 //! plotters [`DrawingBackend`](plotters::prelude::DrawingBackend), so the same code paints the
 //! page's canvases (through `plotters-canvas`) and, natively, PNG files (see [`png`]).
 //!
-//! - [`embedding_3d`]: the embedding matrix projected to 3 principal components ([`pca`]).
+//! - [`embedding_3d`]: the embedding matrix projected to 3 principal components ([`pca`]),
+//!   a searched token's nearest neighbours highlighted ([`neighbours`]).
 //! - [`padding_mask`]: the current batch with its padding and its three masks.
 //! - [`attention`]: the attention weights of one decoded example as a heatmap.
 //! - [`curves`]: train loss, validation loss and accuracy against step.
@@ -14,6 +16,7 @@ pub mod attention;
 pub mod comparison;
 pub mod curves;
 pub mod embedding_3d;
+pub mod neighbours;
 pub mod padding_mask;
 pub mod pca;
 pub mod plots;
@@ -21,13 +24,18 @@ pub mod plots;
 pub mod png;
 pub mod theme;
 
-pub use attention::{AttentionView, draw_attention};
+/// What the plots draw: plain data that training fills (see [`crate::data::snapshot`]).
+pub use crate::data::snapshot::{
+    AttentionView, EmbeddingTable, MaskView, PlotData, TokenGrid, TokenKind,
+};
+pub use attention::{HeatmapLayout, draw_attention};
 pub use comparison::{ComparedRun, draw_comparison};
 pub use curves::{Curves, LossScale, draw_curves};
-pub use embedding_3d::{Camera, EmbeddingTable, Scatter3d, ScatterPoint, draw_scatter_3d};
-pub use padding_mask::{CellKind, MaskView, TokenGrid, draw_padding_mask};
+pub use embedding_3d::{Camera, LabelChoice, PointMark, Scatter3d, ScatterPoint, draw_scatter_3d};
+pub use neighbours::{Neighbour, Search};
+pub use padding_mask::draw_padding_mask;
 pub use pca::Pca;
-pub use plots::{EmbeddingSide, PLOT_NAMES, PlotData, PlotOptions, Plots};
+pub use plots::{EmbeddingSide, LABEL_TOP, PlotName, PlotOptions, Plots};
 
 /// A plot that could not be drawn (the backend refused a primitive, or a font is missing).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

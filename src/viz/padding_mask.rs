@@ -4,68 +4,19 @@
 
 use super::theme;
 use super::{DrawError, DrawResult};
+use crate::data::snapshot::{MaskView, TokenGrid, TokenKind};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde::{Deserialize, Serialize};
 
-/// What a cell holds, which decides its colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CellKind {
-    /// A real token.
-    Token,
-    /// Padding.
-    Pad,
-    /// Beginning of sequence.
-    Bos,
-    /// End of sequence.
-    Eos,
-    /// Unknown token.
-    Unk,
-}
-
-impl CellKind {
-    /// Whether the cell holds one of the special tokens.
-    pub fn is_special(self) -> bool {
-        self != Self::Token
+/// A cell's colour by what it holds.
+fn color(kind: TokenKind) -> RGBColor {
+    match kind {
+        TokenKind::Token => theme::TOKEN,
+        TokenKind::Pad => theme::PAD,
+        TokenKind::Bos => theme::BOS,
+        TokenKind::Eos => theme::EOS,
+        TokenKind::Unk => theme::UNK,
     }
-
-    fn color(self) -> RGBColor {
-        match self {
-            Self::Token => theme::TOKEN,
-            Self::Pad => theme::PAD,
-            Self::Bos => theme::BOS,
-            Self::Eos => theme::EOS,
-            Self::Unk => theme::UNK,
-        }
-    }
-}
-
-/// One padded matrix of the batch and the mask that goes with it, `[rows][positions]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenGrid {
-    /// What the grid is ("source", "decoder input", ...).
-    pub title: String,
-    /// The mask's name ("source mask", ...).
-    pub mask_name: String,
-    /// Token text per cell.
-    pub tokens: Vec<Vec<String>>,
-    /// Kind per cell.
-    pub kinds: Vec<Vec<CellKind>>,
-    /// Mask value per cell (1 kept, 0 masked out).
-    pub mask: Vec<Vec<f32>>,
-}
-
-/// The batch's three grids.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MaskView {
-    /// Rows shown out of the batch's size.
-    pub batch_size: usize,
-    /// Source ids with the source mask (attention ignores masked cells).
-    pub source: TokenGrid,
-    /// Decoder input (`<bos>` + target) with the target mask.
-    pub decoder_input: TokenGrid,
-    /// Decoder output (target + `<eos>`) with the loss mask (the loss ignores masked cells).
-    pub decoder_output: TokenGrid,
 }
 
 /// Space above the grids for the title line and the legend.
@@ -206,7 +157,7 @@ fn draw_cells<DB: DrawingBackend>(
                 } else {
                     theme::shorten(token, 5)
                 };
-                (kind.color(), label, theme::INK)
+                (color(kind), label, theme::INK)
             };
             area.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))
                 .map_err(e)?;

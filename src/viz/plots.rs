@@ -2,31 +2,36 @@
 //! recorded so far, the viewer's choices (camera, toggles), and the PCA fits kept from frame to
 //! frame so the scatter glides. The page and the CLI both draw through this.
 
+use super::embedding_3d::LabelChoice;
+use super::neighbours::{NEIGHBOURS, Search, search};
 use super::{
-    AttentionView, Camera, Curves, DrawResult, EmbeddingTable, LossScale, MaskView, Pca, Scatter3d,
-    draw_attention, draw_curves, draw_padding_mask, draw_scatter_3d,
+    Camera, Curves, DrawResult, LossScale, Pca, Scatter3d, draw_attention, draw_curves,
+    draw_padding_mask, draw_scatter_3d,
 };
+use crate::data::snapshot::{EmbeddingTable, PlotData};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use strum::VariantArray;
 
-/// What the model looks like inside at one step, as plain data.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PlotData {
-    /// The step it was taken at.
-    pub step: usize,
-    /// Source-side embedding matrix.
-    pub source_embeddings: EmbeddingTable,
-    /// Target-side embedding matrix.
-    pub target_embeddings: EmbeddingTable,
-    /// The last training batch with its masks (before the first step: the first batch).
-    pub masks: MaskView,
-    /// One decoded example with its attention.
-    pub attention: Option<AttentionView>,
+/// The four plots. Their names (the only list of them) are the page's canvas ids, which the
+/// page reads from here at start, and the CLI's PNG file names.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray, strum::IntoStaticStr, strum::EnumString,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum PlotName {
+    /// The 3D scatter of the embeddings.
+    #[strum(serialize = "embedding-3d")]
+    Embedding3d,
+    /// The attention heatmap of one example.
+    Attention,
+    /// The padding and loss masks of the last batch.
+    PaddingMask,
+    /// Loss and accuracy curves.
+    Curves,
 }
-
-/// The four plots, named as the page's canvases (and the CLI's PNG files).
-pub const PLOT_NAMES: [&str; 4] = ["embedding-3d", "attention", "padding-mask", "curves"];
 
 /// Which embedding matrix the scatter shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +45,7 @@ pub enum EmbeddingSide {
 }
 
 /// The viewer's toggles.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PlotOptions {
     /// Source or target embeddings.
@@ -49,6 +54,28 @@ pub struct PlotOptions {
     pub course_example: bool,
     /// Linear or log loss axis.
     pub loss_scale: LossScale,
+    /// In a large vocabulary, label this many of the most frequent tokens.
+    pub label_top: usize,
+    /// Tokens the person asked to label.
+    pub label_tokens: Vec<String>,
+    /// A token to find: highlighted in the scatter with its nearest neighbours.
+    pub search: String,
+}
+
+/// How many of the most frequent tokens a large scatter labels unless asked otherwise.
+pub const LABEL_TOP: usize = 30;
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        Self {
+            embedding_side: EmbeddingSide::default(),
+            course_example: false,
+            loss_scale: LossScale::default(),
+            label_top: LABEL_TOP,
+            label_tokens: Vec::new(),
+            search: String::new(),
+        }
+    }
 }
 
 /// A run's plots and what they are drawn from.
@@ -63,6 +90,8 @@ pub struct Plots {
     pub curves: Curves,
     /// The viewer's toggles.
     pub options: PlotOptions,
+    /// Where the scatter's points were last drawn (token, canvas pixel), for picking one.
+    drawn_points: RefCell<Vec<(String, (i32, i32))>>,
 }
 
 impl Plots {
@@ -82,18 +111,15 @@ impl Plots {
     pub fn clear(&mut self) {
         *self = Self {
             camera: self.camera,
-            options: self.options,
+            options: std::mem::take(&mut self.options),
             ..Self::default()
         };
     }
 
-    /// The scatter the options ask for (`None` before the first snapshot).
-    pub fn scatter(&self) -> Option<Scatter3d> {
-        if self.options.course_example {
-            return Some(Scatter3d::course_example());
-        }
+    /// The embedding table on show, with its title and PCA fit.
+    fn embedding_on_show(&self) -> Option<(&'static str, &EmbeddingTable, &Pca)> {
         let data = self.data.as_ref()?;
-        let (title, table, pca) = match self.options.embedding_side {
+        Some(match self.options.embedding_side {
             EmbeddingSide::Source => (
                 "source embeddings (encoder)",
                 &data.source_embeddings,
@@ -104,16 +130,72 @@ impl Plots {
                 &data.target_embeddings,
                 self.target_pca.as_ref()?,
             ),
+        })
+    }
+
+    /// The token searched for and its nearest neighbours in the embeddings on show (`None`
+    /// without a search, before the first snapshot, or on the course's example).
+    pub fn search(&self) -> Option<Search> {
+        let wanted = self.options.search.trim();
+        if wanted.is_empty() || self.options.course_example {
+            return None;
+        }
+        let (_, table, _) = self.embedding_on_show()?;
+        Some(search(table, wanted, NEIGHBOURS))
+    }
+
+    /// The scatter the options ask for (`None` before the first snapshot).
+    pub fn scatter(&self) -> Option<Scatter3d> {
+        if self.options.course_example {
+            return Some(Scatter3d::course_example());
+        }
+        let (title, table, pca) = self.embedding_on_show()?;
+        // The example on show labels its own tokens on the side they belong to.
+        let example: Vec<String> = self
+            .data
+            .as_ref()
+            .and_then(|d| d.attention.as_ref())
+            .map(|view| match self.options.embedding_side {
+                EmbeddingSide::Source => view.source_tokens.clone(),
+                EmbeddingSide::Target => view.output_tokens.clone(),
+            })
+            .unwrap_or_default();
+        let labels = LabelChoice {
+            top: self.options.label_top,
+            always: example
+                .into_iter()
+                .chain(self.options.label_tokens.iter().cloned())
+                .collect(),
+            search: self.search(),
         };
-        Some(Scatter3d::from_embeddings(title, table, pca))
+        Some(Scatter3d::from_embeddings(title, table, pca, &labels))
     }
 
     /// Draws the 3D embedding scatter.
     pub fn draw_embedding<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
-        match self.scatter() {
-            Some(scatter) => draw_scatter_3d(area, &scatter, &self.camera),
-            None => waiting(area, "the embeddings appear once the model exists"),
-        }
+        let Some(scatter) = self.scatter() else {
+            self.drawn_points.borrow_mut().clear();
+            return waiting(area, "the embeddings appear once the model exists");
+        };
+        let pixels = draw_scatter_3d(area, &scatter, &self.camera)?;
+        *self.drawn_points.borrow_mut() = scatter
+            .points
+            .into_iter()
+            .map(|p| p.label)
+            .zip(pixels)
+            .collect();
+        Ok(())
+    }
+
+    /// The token whose point was drawn nearest to canvas pixel `(x, y)`, within `radius`.
+    pub fn token_at(&self, x: f64, y: f64, radius: f64) -> Option<String> {
+        self.drawn_points
+            .borrow()
+            .iter()
+            .map(|(label, (px, py))| (label, (f64::from(*px) - x).hypot(f64::from(*py) - y)))
+            .filter(|&(_, distance)| distance <= radius)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(label, _)| label.clone())
     }
 
     /// Draws the padding masks of the last batch.
@@ -137,23 +219,35 @@ impl Plots {
         draw_curves(area, &self.curves, self.options.loss_scale)
     }
 
-    /// Draws the plot called `name`, one of [`PLOT_NAMES`] (the page's canvas ids and the CLI's
-    /// file names).
+    /// Draws one plot.
     pub fn draw<DB: DrawingBackend>(
+        &self,
+        plot: PlotName,
+        area: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        match plot {
+            PlotName::Embedding3d => self.draw_embedding(area),
+            PlotName::Attention => self.draw_attention(area),
+            PlotName::PaddingMask => self.draw_masks(area),
+            PlotName::Curves => self.draw_curves(area),
+        }
+    }
+
+    /// Draws the plot called `name` (a canvas id, a file name); an unknown name is an error that
+    /// lists the plots.
+    pub fn draw_named<DB: DrawingBackend>(
         &self,
         name: &str,
         area: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        match name {
-            "embedding-3d" => self.draw_embedding(area),
-            "attention" => self.draw_attention(area),
-            "padding-mask" => self.draw_masks(area),
-            "curves" => self.draw_curves(area),
-            other => Err(super::DrawError(format!(
-                "there is no plot called '{other}' (the plots: {})",
-                PLOT_NAMES.join(", ")
-            ))),
-        }
+        let plot: PlotName = name.parse().map_err(|_| {
+            let names: Vec<&str> = PlotName::VARIANTS.iter().map(|&p| p.into()).collect();
+            super::DrawError(format!(
+                "there is no plot called '{name}' (the plots: {})",
+                names.join(", ")
+            ))
+        })?;
+        self.draw(plot, area)
     }
 }
 

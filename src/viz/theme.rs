@@ -32,6 +32,10 @@ pub const UNK: RGBColor = RGBColor(252, 165, 165);
 pub const TOKEN: RGBColor = RGBColor(191, 219, 254);
 /// Special tokens in the embedding scatter.
 pub const SPECIAL: RGBColor = RGBColor(220, 38, 38);
+/// The token searched for in the embedding scatter.
+pub const SEARCHED: RGBColor = RGBColor(234, 88, 12);
+/// Its nearest neighbours.
+pub const NEIGHBOUR: RGBColor = RGBColor(147, 51, 234);
 /// A mask cell that is on (1).
 pub const MASK_ON: RGBColor = RGBColor(15, 118, 110);
 

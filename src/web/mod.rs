@@ -40,3 +40,21 @@ pub fn start() {
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// The plots' names as a JSON array: the ids of the canvases the page draws them on.
+#[wasm_bindgen(js_name = plotNames)]
+pub fn plot_names() -> String {
+    use strum::VariantArray;
+    let names: Vec<&str> = crate::viz::PlotName::VARIANTS
+        .iter()
+        .map(|&plot| <&str>::from(plot))
+        .collect();
+    serde_json::to_string(&names).unwrap_or_default()
+}
+
+/// Every control's range, default and choices, and the own-data limits, as JSON
+/// ([`crate::controls::ControlSpecs`]): the page builds its controls from it.
+#[wasm_bindgen(js_name = controlSpecs)]
+pub fn control_specs() -> String {
+    serde_json::to_string(&crate::controls::control_specs()).unwrap_or_default()
+}

@@ -48,6 +48,28 @@ impl PlotBoard {
             .push_evaluation(step, loss, token_acc, exact_acc);
     }
 
+    /// The token searched for in the embeddings on show and its nearest neighbours by cosine
+    /// similarity: JSON [`Search`](crate::viz::Search), `null` without a search.
+    pub fn search(&self) -> String {
+        serde_json::to_string(&self.plots.search()).unwrap_or_default()
+    }
+
+    /// The token whose scatter point was drawn nearest to canvas pixel `(x, y)` (within 12
+    /// pixels), for a click that picks a point.
+    #[wasm_bindgen(js_name = tokenAt)]
+    pub fn token_at(&self, x: f64, y: f64) -> Option<String> {
+        self.plots.token_at(x, y, 12.0)
+    }
+
+    /// How the validation loss follows the training loss, in plain words: JSON
+    /// [`GapNote`](crate::train::GapNote) (`null` while it is too early to say).
+    #[wasm_bindgen(js_name = gapNote)]
+    pub fn gap_note(&self) -> String {
+        let curves = &self.plots.curves;
+        let note = crate::train::gap(&curves.train_loss, &curves.valid_loss).note();
+        serde_json::to_string(&note).unwrap_or_default()
+    }
+
     /// Forgets the run's data and curves (after a reset); keeps the camera and toggles.
     pub fn clear(&mut self) {
         self.plots.clear();
@@ -70,13 +92,12 @@ impl PlotBoard {
         Ok(())
     }
 
-    /// Draws one plot onto `canvas`: `which` is the canvas role, one of `embedding-3d`,
-    /// `attention`, `padding-mask`, `curves`.
+    /// Draws one plot onto `canvas`: `which` is its name, one of [`plot_names`](super::plot_names).
     pub fn draw(&self, which: &str, canvas: HtmlCanvasElement) -> Result<(), JsValue> {
         let backend = CanvasBackend::with_canvas_object(canvas)
             .ok_or_else(|| js_error("the canvas has no 2D context"))?;
         self.plots
-            .draw(which, &backend.into_drawing_area())
+            .draw_named(which, &backend.into_drawing_area())
             .map_err(js_error)
     }
 }

@@ -94,6 +94,21 @@ impl Session {
             .map_or(0, |t| t.step_count() as u32)
     }
 
+    /// What the device's allocator holds, as JSON `{"bytes_in_use", "bytes_reserved",
+    /// "allocations"}`; `null` on the CPU, whose tensors live in the module's own memory (which
+    /// the page measures).
+    #[wasm_bindgen(js_name = deviceMemory)]
+    pub fn device_memory(&self) -> String {
+        let usage = self.device.memory_pool_usage().map(|u| {
+            serde_json::json!({
+                "bytes_in_use": u.bytes_in_use,
+                "bytes_reserved": u.bytes_reserved,
+                "allocations": u.number_allocs,
+            })
+        });
+        serde_json::to_string(&usage).unwrap_or_default()
+    }
+
     /// The run's config as JSON.
     #[wasm_bindgen(js_name = configJson)]
     pub fn config_json(&self) -> Result<String, JsValue> {
@@ -167,7 +182,7 @@ impl Session {
 
     /// Reads what the plots are drawn from; `example_json` is a JSON
     /// [`PlotExample`](crate::train::PlotExample) (`{"validation": n}` or `{"text": "..."}`).
-    /// Resolves to JSON [`PlotData`](crate::viz::PlotData).
+    /// Resolves to JSON [`PlotData`](crate::data::PlotData).
     #[wasm_bindgen(js_name = plotData)]
     pub fn plot_data(&self, example_json: String) -> Promise {
         let trainer = self.trainer.clone();

@@ -1,7 +1,9 @@
 // Page bench: opens the playground headless and prints training steps/s for each backend on the
 // default model (batch 32, embedding 32, hidden 64, GRU + additive attention, reverse 8-12),
-// with the live plots on and off, and the time each plot takes to draw.
-//   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny] [--backends webgpu,cpu] [--plot-every 20]
+// with the live plots on and off, and the time each plot takes to draw. `--own-data N` trains on
+// N generated dictionary-like pairs pasted as own data instead (20000 is the page's limit: the
+// largest snapshot and scatter a person can get), with a vocabulary of thousands of words.
+//   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny] [--backends webgpu,cpu] [--plot-every 20] [--own-data 20000]
 import { serve, launch, openPage, pageUrl, TINY, commandLineOption } from './harness.mjs';
 
 const argv = process.argv.slice(2);
@@ -12,6 +14,32 @@ const plotEvery = Number(option('--plot-every', 20));
 const backends = option('--backends', 'webgpu,cpu').split(',');
 const DEFAULT_MODEL = { task: { kind: 'reverse', min_len: 8, max_len: 12 } };
 const config = argv.includes('--tiny') ? TINY : DEFAULT_MODEL;
+const ownDataPairs = Number(option('--own-data', 0));
+
+/** `count` pairs "w12 w345<TAB>x345 x12": word-level both sides, ~5000 distinct words a side. */
+function ownDataText(count) {
+  let seed = 12345;
+  const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed; };
+  const lines = [];
+  for (let i = 0; i < count; i += 1) {
+    const words = [next() % 5000, next() % 300, next() % 5000];
+    lines.push(`${words.map((w) => `w${w}`).join(' ')}\t${words.reverse().map((w) => `x${w}`).join(' ')}`);
+  }
+  return lines.join('\n');
+}
+
+async function useOwnData(page, count) {
+  await page.$eval('#own-data-text', (area, text) => {
+    area.value = text;
+    area.dispatchEvent(new Event('input'));
+  }, ownDataText(count));
+  await page.click('#own-data-check');
+  await page.waitForSelector('#own-data-use:not([disabled])', { timeout: 300_000 });
+  await page.click('#own-data-use');
+  await page.waitForFunction(() => window.__seq2seq.data && window.__seq2seq.data.own_data, null, { timeout: 300_000 });
+  await page.waitForSelector('#start:not([disabled])', { timeout: 300_000 });
+  return page.evaluate(() => window.__seq2seq.data);
+}
 
 const readStep = (page) => page.evaluate(() => Number(document.querySelector('#step').textContent));
 const median = (xs) => {
@@ -28,6 +56,7 @@ async function run(backend, plots) {
     await page.waitForSelector('#start:not([disabled])', { timeout: 300_000 });
     const shown = await page.textContent('#backend');
     const ready = performance.now();
+    const data = ownDataPairs ? await useOwnData(page, ownDataPairs) : null;
     await page.click('#start');
     await page.waitForFunction(() => Number(document.querySelector('#step').textContent) >= 1, null, { timeout: 300_000 });
     const firstStep = performance.now();
@@ -47,7 +76,7 @@ async function run(backend, plots) {
       backend: shown, plots, stepsPerSecond: ((s1 - s0) * 1000) / (w1 - w0), steps: s1 - s0,
       loadMs: ready - t0, firstStepMs: firstStep - t0, problems: problems.length,
       draw: Object.fromEntries(Object.entries(drawTimes).map(([id, t]) => [id, { median: median(t), max: Math.max(...t), n: t.length }])),
-      plotDataMs: median(plotDataMs), longTasks,
+      plotDataMs: median(plotDataMs), plotDataMax: Math.max(...plotDataMs), longTasks, data,
     };
   } finally {
     await context.close();
@@ -61,13 +90,15 @@ for (const backend of backends) {
 }
 server.close();
 
-console.log(`page bench, ${argv.includes('--tiny') ? 'tiny model' : 'default model (batch 32, emb 32, hidden 64, GRU + additive, reverse 8-12)'}, ${seconds} s window after ${warmupSteps} warm-up steps, plots every ${plotEvery} steps when on`);
+const what = argv.includes('--tiny') ? 'tiny model' : 'default model (batch 32, emb 32, hidden 64, GRU + additive, reverse 8-12)';
+const own = rows[0].data ? `; own data: ${rows[0].data.train_pairs + rows[0].data.valid_pairs} pairs, vocabularies ${rows[0].data.source_vocab} / ${rows[0].data.target_vocab} tokens` : '';
+console.log(`page bench, ${new Date().toISOString().slice(0, 10)}, ${what}${own}, ${seconds} s window after ${warmupSteps} warm-up steps, plots every ${plotEvery} steps when on`);
 for (const r of rows) {
   console.log(`${r.backend.slice(0, 60).padEnd(60)} plots ${r.plots ? 'on ' : 'off'} ${r.stepsPerSecond.toFixed(2).padStart(8)} steps/s  (${r.steps} steps; page ready ${(r.loadMs / 1000).toFixed(1)} s, first step ${(r.firstStepMs / 1000).toFixed(1)} s; ${r.problems} console errors, ${r.longTasks} long tasks)`);
 }
 for (let i = 0; i + 1 < rows.length; i += 2) {
   const [on, off] = [rows[i], rows[i + 1]];
-  console.log(`${on.backend.slice(0, 40)}: steps/s with plots on / off = ${(on.stepsPerSecond / off.stepsPerSecond * 100).toFixed(1)}%; snapshot read in the worker ${on.plotDataMs.toFixed(1)} ms (median)`);
+  console.log(`${on.backend.slice(0, 40)}: steps/s with plots on / off = ${(on.stepsPerSecond / off.stepsPerSecond * 100).toFixed(1)}%; snapshot read in the worker ${on.plotDataMs.toFixed(1)} ms (median), ${on.plotDataMax.toFixed(1)} ms (max)`);
   for (const [id, d] of Object.entries(on.draw)) {
     console.log(`  draw ${id.padEnd(13)} median ${d.median.toFixed(2).padStart(6)} ms  max ${d.max.toFixed(2).padStart(6)} ms  (${d.n} draws)`);
   }

@@ -6,7 +6,8 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve, launch, openPage, pageUrl, screenshot, TINY, SCREENSHOTS } from './harness.mjs';
 
-const CANVASES = ['embedding-3d', 'attention', 'padding-mask', 'curves'];
+// The plots' names come from Rust (`viz::PlotName`, read by the page at start).
+let CANVASES = [];
 const { server, url } = await serve();
 after(() => server.close());
 
@@ -48,6 +49,9 @@ test('plots are drawn, change while training, and respond to the controls', { ti
     const { page, problems } = await openPage(context, pageUrl(url, TINY, '?eval-every=10&plot-every=10'));
     await page.waitForSelector('#start:not([disabled])', { timeout: 120_000 });
     await page.waitForFunction(() => window.__seq2seq.plotSnapshots >= 1, null, { timeout: 60_000 });
+    CANVASES = await page.evaluate(() => window.__seq2seq.plots.names);
+    const gridCanvases = await page.$$eval('main.plots canvas', (all) => all.map((c) => c.id));
+    assert.deepEqual([...CANVASES].sort(), gridCanvases.sort(), 'the plot grid has a canvas for each plot Rust names, and no other');
 
     await page.click('#start');
     await page.waitForFunction(() => Number(document.querySelector('#step').textContent) >= 60, null, { timeout: 300_000 });
@@ -78,6 +82,36 @@ test('plots are drawn, change while training, and respond to the controls', { ti
     await waitForRedraw(page, ['embedding-3d'], mark);
     const turned = (await snapshot(page))['embedding-3d'];
     assert.notEqual(turned.hash, before.hash, 'a drag turns the scatter');
+
+    // Find a token: it and its nearest neighbours are listed (and highlighted in the scatter).
+    mark = await draws(page);
+    await page.fill('#embedding-search', 'c');
+    await waitForRedraw(page, ['embedding-3d'], mark);
+    const listed = await page.textContent('#embedding-neighbours');
+    assert.match(listed, /^nearest to c \(cosine similarity\): (\S+ -?\d\.\d\d(, |$)){6}/, listed);
+    await page.fill('#embedding-search', 'zebra');
+    assert.equal(await page.textContent('#embedding-neighbours'), 'no token "zebra" on this side');
+    // A click on a point searches for its token: click where the board drew one.
+    await page.fill('#embedding-search', '');
+    mark = await draws(page);
+    await page.evaluate(() => window.__seq2seq.plots.redraw('embedding-3d'));
+    await waitForRedraw(page, ['embedding-3d'], mark);
+    const target = await page.evaluate(() => {
+      const canvas = document.getElementById('embedding-3d');
+      for (let y = 60; y < canvas.height; y += 3) {
+        for (let x = 0; x < canvas.width; x += 3) {
+          const token = window.__seq2seq.plots.board.tokenAt(x, y);
+          if (token !== undefined) return { x, y, token, scale: canvas.clientWidth / canvas.width };
+        }
+      }
+      return null;
+    });
+    assert.ok(target, 'the scatter has points to pick');
+    await page.mouse.click(box.x + target.x * target.scale, box.y + target.y * target.scale);
+    assert.equal(await page.inputValue('#embedding-search'), target.token, 'a click picks the point\'s token');
+    assert.match(await page.textContent('#embedding-neighbours'), new RegExp(`^nearest to ${target.token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+    await page.locator('#embedding-3d').screenshot({ path: new URL('./screenshots/embedding-search.png', import.meta.url).pathname });
+    await page.fill('#embedding-search', '');
 
     // Toggles: target embeddings, the course's example, log scale.
     for (const [action, id] of [

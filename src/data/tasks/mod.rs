@@ -13,48 +13,42 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 /// Which built-in task to learn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum TaskKind {
     /// Output the input unchanged.
+    #[strum(message = "copy")]
     Copy,
     /// Output the input backwards: the classic task where attention shines.
+    #[strum(message = "reverse")]
     #[default]
     Reverse,
     /// Output the input's symbols in sorted order.
+    #[strum(message = "sort")]
     Sort,
     /// Human date formats -> ISO dates ("25 Nov 2026" -> "2026-11-25").
+    #[strum(message = "dates → ISO")]
     Dates,
     /// A tiny Chinese -> English phrase corpus (我有一支笔 -> "i have a pen").
+    #[strum(message = "Chinese → English")]
     ZhEn,
 }
 
 impl TaskKind {
-    /// Every built-in task, for menus and argument parsing.
-    pub const ALL: [TaskKind; 5] = [
-        Self::Copy,
-        Self::Reverse,
-        Self::Sort,
-        Self::Dates,
-        Self::ZhEn,
-    ];
-
-    /// The task's name as written in configs and on the command line.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Copy => "copy",
-            Self::Reverse => "reverse",
-            Self::Sort => "sort",
-            Self::Dates => "dates",
-            Self::ZhEn => "zh-en",
-        }
-    }
-
-    /// Parses a task name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.name() == name)
-    }
-
     /// How the source and target sides are tokenised.
     pub const fn tokenizers(self) -> (Tokenizer, Tokenizer) {
         match self {

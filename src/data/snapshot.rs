@@ -1,0 +1,100 @@
+//! A snapshot of a model's insides at one step, as plain data: its embedding matrices, the last
+//! batch with its masks, one decoded example with its attention. Training fills it
+//! ([`crate::train::Trainer::plot_data`]), the plots draw it (`viz`), the page moves it between
+//! its worker and its canvases as JSON; none of them needs the others' types.
+
+use serde::{Deserialize, Serialize};
+
+/// What the model looks like inside at one step, as plain data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlotData {
+    /// The step it was taken at.
+    pub step: usize,
+    /// Source-side embedding matrix.
+    pub source_embeddings: EmbeddingTable,
+    /// Target-side embedding matrix.
+    pub target_embeddings: EmbeddingTable,
+    /// The last training batch with its masks (before the first step: the first batch).
+    pub masks: MaskView,
+    /// One decoded example with its attention.
+    pub attention: Option<AttentionView>,
+}
+
+/// An embedding matrix with its tokens: row `i` is the vector of `tokens[i]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingTable {
+    /// Tokens in id order.
+    pub tokens: Vec<String>,
+    /// One embedding vector per token.
+    pub vectors: Vec<Vec<f32>>,
+    /// How many leading tokens are special (`<pad>`, `<bos>`, `<eos>`, `<unk>`).
+    pub special: usize,
+    /// How often each token occurs in the training pairs, in `tokens` order (empty: unknown).
+    #[serde(default)]
+    pub counts: Vec<u64>,
+}
+
+/// One decoded example and its attention.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttentionView {
+    /// The input as text.
+    pub source_text: String,
+    /// Source tokens (columns).
+    pub source_tokens: Vec<String>,
+    /// Output tokens (rows), `<eos>` included when the decoder stopped.
+    pub output_tokens: Vec<String>,
+    /// The expected output, when known (a validation example).
+    pub expected: Option<String>,
+    /// Attention weights `[output][source]`, each row summing to 1; `None` without attention.
+    pub weights: Option<Vec<Vec<f32>>>,
+}
+
+/// What a grid cell holds: a real token or one of the special tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenKind {
+    /// A real token.
+    Token,
+    /// Padding.
+    Pad,
+    /// Beginning of sequence.
+    Bos,
+    /// End of sequence.
+    Eos,
+    /// Unknown token.
+    Unk,
+}
+
+impl TokenKind {
+    /// Whether the cell holds one of the special tokens.
+    pub fn is_special(self) -> bool {
+        self != Self::Token
+    }
+}
+
+/// One padded matrix of the batch and the mask that goes with it, `[rows][positions]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenGrid {
+    /// What the grid is ("source", "decoder input", ...).
+    pub title: String,
+    /// The mask's name ("source mask", ...).
+    pub mask_name: String,
+    /// Token text per cell.
+    pub tokens: Vec<Vec<String>>,
+    /// Kind per cell.
+    pub kinds: Vec<Vec<TokenKind>>,
+    /// Mask value per cell (1 kept, 0 masked out).
+    pub mask: Vec<Vec<f32>>,
+}
+
+/// The batch's three grids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaskView {
+    /// Rows shown out of the batch's size.
+    pub batch_size: usize,
+    /// Source ids with the source mask (attention ignores masked cells).
+    pub source: TokenGrid,
+    /// Decoder input (`<bos>` + target) with the target mask.
+    pub decoder_input: TokenGrid,
+    /// Decoder output (target + `<eos>`) with the loss mask (the loss ignores masked cells).
+    pub decoder_output: TokenGrid,
+}
