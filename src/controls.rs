@@ -9,6 +9,7 @@ use crate::data::{DatasetLimits, TaskKind};
 use crate::model::{AttentionKind, CellKind, InitKind};
 use crate::train::RunConfig;
 use crate::train::fields::RUN_NUMBERS;
+use crate::train::search::{self, StrategyKind};
 use serde::Serialize;
 use strum::{EnumMessage, VariantArray};
 
@@ -105,6 +106,56 @@ pub const LABEL_TOP: NumberSpec = NumberSpec {
     default: crate::viz::LABEL_TOP as f64,
 };
 
+/// The try-it box's beam width.
+pub const BEAM_WIDTH: NumberSpec = NumberSpec {
+    path: "page.beam_width",
+    min: 1.0,
+    max: search::MAX_WIDTH as f64,
+    whole: true,
+    zero_means: None,
+    default: 5.0,
+};
+
+/// The try-it box's length normalisation.
+pub const ALPHA: NumberSpec = NumberSpec {
+    path: "page.alpha",
+    min: *search::ALPHA.start(),
+    max: *search::ALPHA.end(),
+    whole: false,
+    zero_means: None,
+    default: 0.6,
+};
+
+/// The try-it box's sampling temperature.
+pub const TEMPERATURE: NumberSpec = NumberSpec {
+    path: "page.temperature",
+    min: *search::TEMPERATURE.start(),
+    max: *search::TEMPERATURE.end(),
+    whole: false,
+    zero_means: None,
+    default: 1.0,
+};
+
+/// The try-it box's top-k (0 = every token).
+pub const TOP_K: NumberSpec = NumberSpec {
+    path: "page.top_k",
+    min: 0.0,
+    max: 1000.0,
+    whole: true,
+    zero_means: Some("all"),
+    default: 0.0,
+};
+
+/// The try-it box's sampling seed.
+pub const SAMPLE_SEED: NumberSpec = NumberSpec {
+    path: "page.sample_seed",
+    min: 0.0,
+    max: u32::MAX as f64,
+    whole: true,
+    zero_means: None,
+    default: 0.0,
+};
+
 /// A choice's options from its enum: names from its serialisation, labels from its messages.
 fn choice<T>(path: &'static str, default: T) -> ChoiceSpec
 where
@@ -139,7 +190,16 @@ pub fn control_specs() -> ControlSpecs {
             default: (f.read)(&defaults),
         })
         .collect();
-    numbers.extend([STEPS_PER_UPDATE, PLOT_EVERY, LABEL_TOP]);
+    numbers.extend([
+        STEPS_PER_UPDATE,
+        PLOT_EVERY,
+        LABEL_TOP,
+        BEAM_WIDTH,
+        ALPHA,
+        TEMPERATURE,
+        TOP_K,
+        SAMPLE_SEED,
+    ]);
     let dataset = DatasetLimits::default();
     ControlSpecs {
         numbers,
@@ -148,6 +208,7 @@ pub fn control_specs() -> ControlSpecs {
             choice::<CellKind>("model.cell", defaults.model.cell),
             choice::<AttentionKind>("model.attention", defaults.model.attention),
             choice::<InitKind>("model.init", defaults.model.init),
+            choice::<StrategyKind>("page.strategy", StrategyKind::Greedy),
         ],
         own_data: OwnDataSpec {
             max_pairs: dataset.max_pairs,
@@ -188,6 +249,21 @@ mod tests {
                 "{}",
                 spec.path
             );
+            if spec.path == "page.strategy" {
+                // The page sends the chosen kind as the strategy's tag.
+                for (option, fields) in spec.options.iter().zip([
+                    "",
+                    r#","width":3,"alpha":0.6"#,
+                    r#","temperature":1.0,"top_k":0,"seed":1"#,
+                ]) {
+                    let json = format!(r#"{{"kind":"{}"{fields}}}"#, option.value);
+                    assert!(
+                        serde_json::from_str::<crate::train::Strategy>(&json).is_ok(),
+                        "{json}"
+                    );
+                }
+                continue;
+            }
             for option in &spec.options {
                 // The value must parse back as a config field: build a config JSON with it.
                 let (section, key) = spec.path.split_once('.').unwrap();
@@ -229,7 +305,7 @@ mod tests {
         let paths: Vec<&str> = specs.numbers.iter().map(|s| s.path).collect();
         assert!(paths.contains(&"train.seed") && paths.contains(&"page.plot_every"));
         assert!(!paths.contains(&"task.valid_fraction"));
-        assert_eq!(specs.numbers.len(), RUN_NUMBERS.len() - 1 + 3);
+        assert_eq!(specs.numbers.len(), RUN_NUMBERS.len() - 1 + 8);
         let json = serde_json::to_string(&specs).unwrap();
         assert!(json.contains(r#""zero_means":"off""#), "{json}");
     }

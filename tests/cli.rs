@@ -285,3 +285,82 @@ fn ctrl_c_writes_a_checkpoint_that_resumes() {
         text(&output.stdout)
     );
 }
+
+#[test]
+fn translate_prints_the_beam_s_n_best_list_with_scores_and_checks_its_flags() {
+    let dir = folder("beam");
+    let path = dir.join("model.s2s");
+    let output = run(&small_train(&["--steps", "30"], &path));
+    succeeded(&output);
+    assert!(
+        text(&output.stdout).contains("BLEU"),
+        "the final validation line has BLEU"
+    );
+    let checkpoint = path.to_str().unwrap();
+    let output = run(&[
+        "translate",
+        "--checkpoint",
+        checkpoint,
+        "--beam",
+        "5",
+        "--nbest",
+        "3",
+        "abc",
+    ]);
+    succeeded(&output);
+    let stdout = text(&output.stdout);
+    let ranked: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with(['1', '2', '3']) && l.contains("log-prob"))
+        .collect();
+    assert_eq!(ranked.len(), 3, "{stdout}");
+    let score = |line: &str| -> f64 {
+        line.split("score ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(score(ranked[0]) >= score(ranked[1]) && score(ranked[1]) >= score(ranked[2]));
+    assert!(
+        stdout.contains("out\\in"),
+        "the best one's attention: {stdout}"
+    );
+    let output = run(&[
+        "translate",
+        "--checkpoint",
+        checkpoint,
+        "--beam",
+        "17",
+        "abc",
+    ]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("--beam 17: must be between 1 and 16"));
+    let output = run(&[
+        "translate",
+        "--checkpoint",
+        checkpoint,
+        "--sample",
+        "--seed",
+        "3",
+        "abc",
+    ]);
+    succeeded(&output);
+    let again = run(&[
+        "translate",
+        "--checkpoint",
+        checkpoint,
+        "--sample",
+        "--seed",
+        "3",
+        "abc",
+    ]);
+    assert_eq!(
+        text(&output.stdout),
+        text(&again.stdout),
+        "the same seed draws the same"
+    );
+}

@@ -531,3 +531,62 @@ fn cli_writes_the_four_plots_as_png() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_beam_view_draws_each_kept_hypothesis_where_its_step_and_row_say() {
+    let node = |parent: usize, token: &str, log_prob: f64, survives: bool| BeamNodeView {
+        parent,
+        token: token.into(),
+        log_prob,
+        survives,
+    };
+    // Width 3, three steps: row 1 of the last step is the best; step 1's row 2 was pruned.
+    let view = BeamView {
+        source_text: "a b".into(),
+        steps: vec![
+            vec![
+                node(0, "b", -0.1, true),
+                node(0, "a", -2.0, true),
+                node(0, "c", -3.0, true),
+            ],
+            vec![
+                node(0, "a", -0.3, true),
+                node(1, "b", -2.5, true),
+                node(2, "a", -3.5, false),
+            ],
+            vec![
+                node(1, "<eos>", -2.9, true),
+                node(0, "<eos>", -0.4, true),
+                node(0, "b", -4.0, true),
+            ],
+        ],
+        best_row: 1,
+    };
+    assert_eq!(best_path(&view), [0, 0, 1]);
+    let frame = Frame::render(|area| draw_beam(area, &view));
+    let layout = BeamLayout::new(&view, (W, H));
+    let colour_at = |(x, y): (i32, i32)| frame.pixel(x as u32, y as u32);
+    let rgb = |c: plotters::style::RGBColor| (c.0, c.1, c.2);
+    assert_eq!(colour_at(layout.root()), rgb(theme::BOS), "the <bos> root");
+    let best = best_path(&view);
+    for (t, nodes) in view.steps.iter().enumerate() {
+        for (row, n) in nodes.iter().enumerate() {
+            let expected = if best[t] == row {
+                theme::SEARCHED
+            } else if n.survives {
+                theme::ACCENT
+            } else {
+                theme::PAD
+            };
+            assert_eq!(
+                colour_at(layout.node(t, row)),
+                rgb(expected),
+                "step {t} row {row} ({})",
+                n.token
+            );
+        }
+    }
+    // An empty view says what to do instead of drawing axes.
+    let empty = Frame::render(|area| draw_beam(area, &BeamView::default()));
+    assert!(empty.ink_in(0, 0, W, 40) > 100 && empty.ink_in(0, 60, W, H) == 0);
+}

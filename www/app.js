@@ -211,6 +211,7 @@ async function main() {
         break;
       case 'translation':
         showTranslation(msg.result);
+        plots.showBeam(msg.result.beam);
         app.translation = msg.result;
         break;
       case 'data-report':
@@ -329,7 +330,8 @@ async function main() {
   setInterval(() => { if (running) send({ type: 'save', reason: 'autosave' }); }, AUTOSAVE_EVERY_MS);
   wirePlotControls(send, plots, specs);
   wireControls({ send, current, specs });
-  wireTryIt({ send });
+  wireTryIt({ send, specs });
+  plots.showBeam(null);
   wireOwnData({ send, limits: controls.own_data });
 
   if (error) setStatus(error, 'warn');

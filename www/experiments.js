@@ -2,23 +2,57 @@
 // comparison of two models on the same batches. The work is done in the worker (Rust); this
 // file sends the requests and shows the answers.
 import { ComparisonBoard, datasetSizeProblem } from '../pkg/seq2seq_playground.js';
-import { fillChoices, rangeText } from './controls.js';
+import { fillChoices, rangeText, withinSpec, refusalText } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
 
-/** The try-it box: decode what the person types. */
-export function wireTryIt({ send }) {
+/**
+ * The try-it box: decode what the person types, greedily, by beam search or by sampling (the
+ * ranges of the strategy's settings come from the core's table, `specs`).
+ */
+export function wireTryIt({ send, specs }) {
+  const number = (id) => Number($(id).value);
+  const showStrategy = () => {
+    const kind = $('try-strategy').value;
+    for (const el of document.querySelectorAll('.try-beam')) el.hidden = kind !== 'beam';
+    for (const el of document.querySelectorAll('.try-sample')) el.hidden = kind !== 'sample';
+  };
+  // The strategy as the core reads it, or the first setting out of range.
+  const strategy = () => {
+    const kind = $('try-strategy').value;
+    const fields = kind === 'beam'
+      ? { width: ['try-width', 'page.beam_width'], alpha: ['try-alpha', 'page.alpha'] }
+      : kind === 'sample'
+        ? { temperature: ['try-temperature', 'page.temperature'], top_k: ['try-top-k', 'page.top_k'], seed: ['try-seed', 'page.sample_seed'] }
+        : {};
+    const chosen = { kind };
+    for (const [field, [id, path]] of Object.entries(fields)) {
+      if (!withinSpec(specs[path], number(id))) return { error: `${field.replace('_', '-')}: ${refusalText(specs[path])}` };
+      chosen[field] = number(id);
+    }
+    return { strategy: chosen };
+  };
   const run = () => {
     const text = $('try-text').value.trim();
-    if (text) send({ type: 'translate', text });
+    const { strategy: chosen, error } = strategy();
+    $('try-strategy-message').textContent = error || '';
+    if (text && chosen) send({ type: 'translate', text, strategy: chosen });
   };
+  $('try-strategy').addEventListener('change', showStrategy);
+  showStrategy();
   $('try-run').onclick = run;
   $('try-text').addEventListener('keydown', (e) => { if (e.key === 'Enter') run(); });
 }
 
-/** Shows a decoded result (JSON `Translation`). */
+/** Shows a decoded result (JSON `Translation`): the output, and a beam's n-best list. */
 export function showTranslation(result) {
   $('try-output').textContent = result.output_text || '(nothing: the model stopped at once)';
+  const list = result.beam ? result.nbest : [];
+  $('try-nbest').replaceChildren(...list.map((c) => {
+    const item = document.createElement('li');
+    item.textContent = `${c.text || '(empty)'}  log-prob ${c.log_prob.toFixed(3)}, score ${c.score.toFixed(3)}${c.finished ? '' : ' (no <eos>)'}`;
+    return item;
+  }));
   const notes = [];
   if (result.unknown_tokens.length) {
     notes.push(`Not in the training vocabulary, read as <unk>: ${result.unknown_tokens.join(' ')}. The model has never seen them, so it cannot know what they mean.`);

@@ -125,7 +125,7 @@ export function createPlots({ onError }) {
       redraw('curves');
     },
     recordEvaluation(evaluation) {
-      board.recordEvaluation(evaluation.step, evaluation.loss, evaluation.token_accuracy, evaluation.exact_accuracy);
+      board.recordEvaluation(JSON.stringify(evaluation));
       showGap();
       redraw('curves');
     },
@@ -136,6 +136,15 @@ export function createPlots({ onError }) {
     },
     onPick(callback) {
       onPick = callback;
+    },
+    // The try-it box's beam search, drawn at once (null: the view says how to get one).
+    showBeam(beam) {
+      board.setBeam(JSON.stringify(beam ?? null));
+      try {
+        board.drawBeam(document.getElementById('beam'));
+      } catch (e) {
+        onError(`the beam view could not be drawn: ${e}`);
+      }
     },
     clear() {
       board.clear();

@@ -5,7 +5,7 @@
 //               {type: 'plot-example', example: {validation: n} | {text: '...'}},
 //               {type: 'train-settings', changes: {learning_rate: 0.001, ...}},
 //               {type: 'steps-per-frame', steps}  (0 = auto),
-//               {type: 'rebuild', config, keepOwnData}, {type: 'translate', text},
+//               {type: 'rebuild', config, keepOwnData}, {type: 'translate', text, strategy},
 //               {type: 'check-data', bytes}, {type: 'own-data'} (trains on the last checked bytes),
 //               {type: 'save', reason}, {type: 'load', bytes, reason},
 //               {type: 'compare-start', base, models: [a, b]}, {type: 'compare-stop'},
@@ -410,9 +410,9 @@ onmessage = async (event) => {
         }
         break;
       case 'translate': {
-        const result = JSON.parse(await serial(() => session.translate(msg.text)));
+        const result = JSON.parse(await serial(() => session.translate(msg.text, JSON.stringify(msg.strategy || { kind: 'greedy' }))));
         postMessage({ type: 'translation', text: msg.text, result });
-        await showExample({ text: msg.text });
+        await showExample(msg.strategy ? { decoded: { text: msg.text, strategy: msg.strategy } } : { text: msg.text });
         break;
       }
       case 'check-data':

@@ -5,6 +5,7 @@ use crate::data::TaskKind;
 use crate::model::{AttentionKind, CellKind, InitKind};
 use crate::train::RunConfig;
 use crate::train::config::limits;
+use crate::train::search::{self, Strategy};
 use crate::viz::PlotName;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
@@ -206,6 +207,49 @@ pub struct TranslateArgs {
     pub device: DeviceArg,
     /// The input to decode.
     pub input: String,
+    /// Beam search with this many hypotheses instead of greedy decoding.
+    #[arg(long, conflicts_with = "sample", help = ranged("Beam search with this many hypotheses instead of greedy decoding", &search::WIDTH))]
+    pub beam: Option<usize>,
+    /// Beam search's length normalisation.
+    #[arg(long, default_value_t = 0.6, help = ranged("Beam search's length normalisation alpha, GNMT's ((5 + len) / 6)^alpha; 0 ranks by raw log-probability", &search::ALPHA))]
+    pub alpha: f64,
+    /// Print this many of the beam's best hypotheses, with their scores.
+    #[arg(long, default_value_t = 1)]
+    pub nbest: usize,
+    /// Draw the output from the model's distribution instead of taking the likeliest tokens.
+    #[arg(long)]
+    pub sample: bool,
+    /// Sampling temperature.
+    #[arg(long, default_value_t = 1.0, help = ranged("Sampling temperature: above 1 flatter, below 1 sharper", &search::TEMPERATURE))]
+    pub temperature: f64,
+    /// Sample among the k likeliest tokens only (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    /// Seed of the sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl TranslateArgs {
+    /// The decoding strategy these arguments ask for, checked against its ranges.
+    pub fn strategy(&self) -> Result<Strategy, String> {
+        let strategy = match (self.beam, self.sample) {
+            (Some(width), _) => Strategy::Beam {
+                width,
+                alpha: self.alpha,
+            },
+            (None, true) => Strategy::Sample {
+                temperature: self.temperature,
+                top_k: self.top_k,
+                seed: self.seed,
+            },
+            (None, false) => Strategy::Greedy,
+        };
+        strategy
+            .check()
+            .map_err(|e| format!("--{e}").replace("--beam width", "--beam"))?;
+        Ok(strategy)
+    }
 }
 
 /// `dataset` arguments.

@@ -96,13 +96,15 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             let eval =
                 pollster::block_on(trainer.evaluate(usize::MAX)).map_err(|e| e.to_string())?;
             let line = format!(
-                "step {:>6}  epoch {:>3}  train loss {:.4}  valid loss {:.4}  token acc {:5.1}%  exact {:5.1}%",
+                "step {:>6}  epoch {:>3}  train loss {:.4}  valid loss {:.4}  token acc {:5.1}%  exact {:5.1}%  BLEU {:5.1}  chrF {:5.1}",
                 metrics.step,
                 metrics.epoch,
                 metrics.loss,
                 eval.loss,
                 eval.token_accuracy * 100.0,
-                eval.exact_accuracy * 100.0
+                eval.exact_accuracy * 100.0,
+                eval.bleu,
+                eval.chrf
             );
             bar.suspend(|| println!("{line}"));
             plots.curves.push_evaluation(
@@ -110,6 +112,11 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 f64::from(eval.loss),
                 f64::from(eval.token_accuracy),
                 f64::from(eval.exact_accuracy),
+            );
+            plots.curves.push_translation_scores(
+                metrics.step as f64,
+                f64::from(eval.bleu),
+                f64::from(eval.chrf),
             );
             // Said once, when the run starts to memorise (as the page says it beside its curves).
             let gap = gap(&plots.curves.train_loss, &plots.curves.valid_loss);
@@ -127,10 +134,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     bar.finish();
     let eval = pollster::block_on(trainer.evaluate(usize::MAX)).map_err(|e| e.to_string())?;
     println!(
-        "final: valid loss {:.4}, token accuracy {:.1}%, exact-sequence accuracy {:.1}%",
+        "final: valid loss {:.4}, token accuracy {:.1}%, exact-sequence accuracy {:.1}%, BLEU {:.1}, chrF {:.1}",
         eval.loss,
         eval.token_accuracy * 100.0,
-        eval.exact_accuracy * 100.0
+        eval.exact_accuracy * 100.0,
+        eval.bleu,
+        eval.chrf
     );
     write_checkpoint(&trainer, &args.checkpoint)?;
     println!("checkpoint written to {}", args.checkpoint.display());

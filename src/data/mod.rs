@@ -15,7 +15,9 @@ pub mod vocab;
 pub use batch::{Batch, Batcher, BatcherPosition};
 pub use dataset::{EncodedPair, TaskData};
 pub use own_dataset::{DatasetReport, OwnDataset};
-pub use snapshot::{AttentionView, EmbeddingTable, MaskView, PlotData, TokenGrid, TokenKind};
+pub use snapshot::{
+    AttentionView, BeamNodeView, BeamView, EmbeddingTable, MaskView, PlotData, TokenGrid, TokenKind,
+};
 pub use tasks::{TaskConfig, TaskKind};
 pub use tokenize::Tokenizer;
 pub use user_dataset::{DatasetError, DatasetLimits, parse_user_dataset};

@@ -98,3 +98,27 @@ pub struct MaskView {
     /// Decoder output (target + `<eos>`) with the loss mask (the loss ignores masked cells).
     pub decoder_output: TokenGrid,
 }
+
+/// One hypothesis a beam search kept at some step, as the beam view draws it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BeamNodeView {
+    /// Its row in the beam at the step before.
+    pub parent: usize,
+    /// The token it added (`<eos>`; `<pad>` after a hypothesis had ended).
+    pub token: String,
+    /// Cumulative log-probability.
+    pub log_prob: f64,
+    /// Whether a final hypothesis descends from it (else it was pruned later).
+    pub survives: bool,
+}
+
+/// A beam search for one input: per step, the `width` hypotheses kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BeamView {
+    /// The input.
+    pub source_text: String,
+    /// Per step, the kept hypotheses (rows of the beam).
+    pub steps: Vec<Vec<BeamNodeView>>,
+    /// The final row of the best hypothesis.
+    pub best_row: usize,
+}

@@ -2,11 +2,10 @@
 //! (the true one under teacher forcing, its own guess otherwise) and a context vector from
 //! attention, and scores the next token over the target vocabulary.
 
-use super::attention::AttentionMemory;
 use super::recurrence::{AttentiveInputs, SequenceInputs, run_attentive, run_sequence};
 use super::{
-    Attention, AttentionConfig, AttentionKind, CellKind, CellState, EncoderOutput, InitKind,
-    RecurrentCell, RecurrentCellConfig,
+    Attention, AttentionConfig, AttentionKind, CellKind, EncoderOutput, InitKind, RecurrentCell,
+    RecurrentCellConfig,
 };
 use crate::data::vocab::BOS;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
@@ -281,19 +280,7 @@ impl Decoder {
             return self.no_steps(encoded, batch);
         }
         let attends = self.attention.kind != AttentionKind::None;
-        let memory: Option<AttentionMemory> =
-            attends.then(|| self.attention.memory(encoded.states.clone(), source_mask));
-        // Without attention: the encoder's final state is the one context vector for every step.
-        let fixed_context = encoded
-            .final_states
-            .last()
-            .expect("the encoder has at least one layer")
-            .hidden
-            .clone();
-        let fixed_context_gates =
-            (!attends).then(|| self.context_gates.forward(fixed_context.clone()));
-
-        let mut states: Vec<CellState> = encoded.final_states.clone();
+        let mut state = self.begin(encoded, source_mask);
         let mut previous = Tensor::<2, Int>::full([batch, 1], BOS as i64, &device);
         let (mut tops, mut contexts, mut weights, mut step_logits, mut tokens) =
             (vec![], vec![], vec![], vec![], vec![]);
@@ -302,44 +289,24 @@ impl Decoder {
                 // the true token where drawn, else the previous guess (BOS at the first step)
                 previous = previous.mask_where(use_truth, truth);
             }
-            let token_gates: Tensor<2> = match teacher_inputs.as_mut() {
-                Some(projected) => projected
-                    .next()
-                    .expect("one projection per step")
-                    .squeeze_dim(1),
-                None => bottom
-                    .project_input(self.embedding.forward(previous.clone()))
-                    .squeeze_dim(1),
-            };
-            let query = states.last().expect("at least one layer").hidden.clone();
-            let (context, context_gates) = match &memory {
-                Some(memory) => {
-                    let (context, step_weights) = self.attention.forward(query, memory);
-                    weights.push(step_weights);
-                    let gates = self.context_gates.forward(context.clone());
-                    (context, gates)
+            match teacher_inputs.as_mut() {
+                Some(projected) => {
+                    let token_gates = projected
+                        .next()
+                        .expect("one projection per step")
+                        .squeeze_dim(1);
+                    let step = self.advance(&mut state, token_gates);
+                    weights.extend(step.attention);
+                    tops.push(step.top);
+                    contexts.push(step.context);
                 }
-                None => (
-                    fixed_context.clone(),
-                    fixed_context_gates.clone().expect("set without attention"),
-                ),
-            };
-            let mut layer_input = token_gates + context_gates;
-            for (layer, cell) in self.layers.iter().enumerate() {
-                if layer > 0 {
-                    layer_input = cell.project_input(states[layer - 1].hidden.clone());
+                None => {
+                    let (logits, step) = self.step(&mut state, previous.clone());
+                    weights.extend(step.attention);
+                    previous = logits.clone().argmax(1); // [batch, 1]
+                    tokens.push(previous.clone());
+                    step_logits.push(logits);
                 }
-                states[layer] = cell.step(layer_input.clone(), states[layer].clone());
-            }
-            let top = states.last().expect("at least one layer").hidden.clone();
-            if teacher_inputs.is_none() {
-                let logits = self.output.forward(Tensor::cat(vec![top, context], 1)); // [batch, vocab]
-                previous = logits.clone().argmax(1); // [batch, 1]
-                tokens.push(previous.clone());
-                step_logits.push(logits);
-            } else {
-                tops.push(top);
-                contexts.push(context);
             }
         }
         let logits = if teacher_inputs.is_some() {

@@ -9,6 +9,7 @@ pub mod encoder;
 pub mod init;
 pub mod recurrence;
 pub mod seq2seq;
+pub mod stepwise;
 
 pub use attention::{Attention, AttentionConfig, AttentionKind};
 pub use cell::{CellKind, CellState, RecurrentCell, RecurrentCellConfig};
@@ -16,3 +17,4 @@ pub use decoder::{Decoder, DecoderConfig, DecoderOutput, GreedyOutput};
 pub use encoder::{Encoder, EncoderConfig, EncoderOutput};
 pub use init::InitKind;
 pub use seq2seq::{Seq2Seq, Seq2SeqConfig};
+pub use stepwise::{DecoderState, StepOutput};

@@ -37,6 +37,13 @@ pub struct Evaluation {
     pub exact_accuracy: f32,
     /// Validation examples scored.
     pub examples: usize,
+    /// Corpus BLEU of the greedy outputs, 0-100 (sacreBLEU's default; by character for
+    /// character-level targets).
+    #[serde(default)]
+    pub bleu: f32,
+    /// Corpus chrF of the greedy outputs, 0-100 (sacreBLEU's default).
+    #[serde(default)]
+    pub chrf: f32,
 }
 
 /// Counts of a greedy decoding against its targets.

@@ -2,7 +2,9 @@
 //! step loop with Adam and teacher forcing, greedy decoding, validation metrics, checkpoints.
 
 pub mod adam;
+pub mod bleu;
 pub mod checkpoint;
+pub mod chrf;
 pub mod clipping;
 pub mod compare;
 pub mod config;
@@ -11,6 +13,7 @@ pub mod generalisation;
 pub mod loss;
 pub mod metrics;
 pub mod plot_data;
+pub mod search;
 pub mod seeded_init;
 pub mod tensors;
 pub mod trainer;
@@ -26,6 +29,7 @@ pub use generalisation::{Gap, GapNote, gap};
 pub use loss::masked_cross_entropy;
 pub use metrics::{Evaluation, StepMetrics};
 pub use plot_data::PlotExample;
+pub use search::Strategy;
 pub use tensors::DeviceError;
 pub use trainer::Trainer;
-pub use translate::Translation;
+pub use translate::{Candidate, Translation};

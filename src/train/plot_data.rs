@@ -2,6 +2,7 @@
 //! with its masks, and one decoded example with its attention, as plain [`PlotData`].
 
 use super::Trainer;
+use super::search::Strategy;
 use super::tensors::{DeviceError, read_floats};
 use super::translate::Translation;
 use crate::data::dataset::Vocabularies;
@@ -24,6 +25,13 @@ pub enum PlotExample {
     Validation(usize),
     /// A source text the person typed.
     Text(String),
+    /// A typed text decoded with a strategy (the try-it box's beam search or sampling).
+    Decoded {
+        /// The source text.
+        text: String,
+        /// How it is decoded.
+        strategy: Strategy,
+    },
 }
 
 impl Default for PlotExample {
@@ -46,13 +54,18 @@ impl Trainer {
         let target_weights = weights.pop().expect("two tensors were read");
         let source_weights = weights.pop().expect("two tensors were read");
         let embedding_size = self.config().model.embedding_size;
-        let (text, expected) = match example {
-            PlotExample::Text(text) => (text.clone(), None),
+        let (text, expected, strategy) = match example {
+            PlotExample::Text(text) => (text.clone(), None, Strategy::Greedy),
+            PlotExample::Decoded { text, strategy } => (text.clone(), None, *strategy),
             PlotExample::Validation(n) => match self.data().valid.len() {
-                0 => (String::new(), None),
+                0 => (String::new(), None, Strategy::Greedy),
                 len => {
                     let pair = &self.data().valid[n % len];
-                    (pair.source_text.clone(), Some(pair.target_text.clone()))
+                    (
+                        pair.source_text.clone(),
+                        Some(pair.target_text.clone()),
+                        Strategy::Greedy,
+                    )
                 }
             },
         };
@@ -60,7 +73,7 @@ impl Trainer {
             None
         } else {
             Some(attention_view(
-                self.translate(&text).await?,
+                self.decode(&text, strategy).await?,
                 &text,
                 expected,
             ))

@@ -3,12 +3,14 @@
 //! frames; natively it is driven with a blocking executor.
 
 use super::adam::{Adam, AdamSettings, AdamState};
+use super::bleu::{BleuStats, BleuTokenizer};
+use super::chrf::ChrfStats;
 use super::loss::masked_cross_entropy;
 use super::metrics::{Evaluation, SequenceScore, StepMetrics};
 use super::seeded_init::init_seeded;
 use super::tensors::{BatchTensors, DeviceError, read_floats, read_ids};
 use super::{ConfigError, RunConfig, TrainSettings};
-use crate::data::{Batch, Batcher, BatcherPosition, EncodedPair, OwnDataset, TaskData};
+use crate::data::{Batch, Batcher, BatcherPosition, EncodedPair, OwnDataset, TaskData, Tokenizer};
 use crate::model::Seq2Seq;
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -476,6 +478,13 @@ impl Trainer {
     pub async fn evaluate_on(&self, examples: &[EncodedPair]) -> Result<Evaluation, DeviceError> {
         let model = self.model.valid();
         let device = self.device.clone().inner();
+        let vocab = &self.data.vocabularies;
+        let bleu_tokenizer = match vocab.target_tokenizer {
+            Tokenizer::Chars => BleuTokenizer::Char,
+            Tokenizer::Words => BleuTokenizer::Mteval13a,
+        };
+        let text = |ids: &[usize]| vocab.target_tokenizer.join(&vocab.target.decode(ids));
+        let (mut bleu, mut chrf) = (BleuStats::default(), ChrfStats::default());
         let mut score = SequenceScore::default();
         let (mut loss_sum, mut loss_weight) = (0.0f64, 0usize);
         for chunk in examples.chunks(EVAL_BATCH) {
@@ -498,6 +507,9 @@ impl Trainer {
             for (row, pair) in chunk.iter().enumerate() {
                 let predicted = &tokens[row * batch.target_len..(row + 1) * batch.target_len];
                 score.add(predicted, &pair.target);
+                let (output, reference) = (text(predicted), text(&pair.target));
+                bleu.add(&output, &reference, bleu_tokenizer);
+                chrf.add(&output, &reference);
             }
         }
         Ok(Evaluation {
@@ -506,6 +518,8 @@ impl Trainer {
             token_accuracy: score.token_accuracy(),
             exact_accuracy: score.exact_accuracy(),
             examples: score.sequences,
+            bleu: bleu.score() as f32,
+            chrf: chrf.score() as f32,
         })
     }
 

@@ -1,12 +1,16 @@
-//! Translating one input with greedy decoding, with the attention matrix to show for it.
+//! Translating one input (greedy, beam search or sampling), with the attention matrix to show
+//! for the chosen output and, for beam search, the n-best list and the search tree.
 
 use super::Trainer;
+use super::search::{Hypothesis, Strategy, beam_search, sample};
 use super::tensors::{DeviceError, read_floats, read_ids};
 use crate::data::EncodedPair;
 use crate::data::batch::Batch;
-use crate::data::vocab::EOS;
+use crate::data::snapshot::{BeamNodeView, BeamView};
+use crate::data::vocab::{BOS, EOS};
 use crate::train::tensors::BatchTensors;
 use burn::module::Module;
+use burn::prelude::*;
 use serde::Serialize;
 
 /// Longest output decoded for one input.
@@ -28,11 +32,37 @@ pub struct Translation {
     /// Attention rows, one per output step (EOS step included when reached), one column per
     /// source token; `None` for a model without attention.
     pub attention: Option<Vec<Vec<f32>>>,
+    /// Beam search's final hypotheses, best first (one entry for greedy and sampling).
+    #[serde(default)]
+    pub nbest: Vec<Candidate>,
+    /// Beam search's lattice, as the beam view draws it (`None` for greedy and sampling).
+    #[serde(default)]
+    pub beam: Option<BeamView>,
+}
+
+/// One output of a search, as text, with its scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The output as text.
+    pub text: String,
+    /// Its tokens.
+    pub tokens: Vec<String>,
+    /// Sum of its tokens' log-probabilities.
+    pub log_prob: f64,
+    /// The score it was ranked by (length-normalised for beam search).
+    pub score: f64,
+    /// Whether it ended with EOS.
+    pub finished: bool,
 }
 
 impl Trainer {
     /// Greedily decodes `text`.
     pub async fn translate(&self, text: &str) -> Result<Translation, DeviceError> {
+        self.decode(text, Strategy::Greedy).await
+    }
+
+    /// Decodes `text` with `strategy`.
+    pub async fn decode(&self, text: &str, strategy: Strategy) -> Result<Translation, DeviceError> {
         let vocab = &self.data().vocabularies;
         let (source_tokens, source) = vocab.encode_source(text);
         let unknown_tokens = source_tokens
@@ -50,6 +80,148 @@ impl Trainer {
         let steps = (self.data().max_target_len() + 1)
             .max(2 * source_tokens.len() + 2)
             .min(MAX_OUTPUT_TOKENS);
+        let tensors = BatchTensors::new(&batch, &self.inference_device());
+        let (chosen, nbest, beam) = match strategy {
+            Strategy::Greedy => return self.greedy_translation(text, steps).await,
+            Strategy::Beam { width, alpha } => {
+                let mut results = beam_search(
+                    &self.model().valid(),
+                    tensors.source.clone(),
+                    tensors.source_mask.clone(),
+                    width,
+                    alpha,
+                    steps,
+                )
+                .await?;
+                let result = results.remove(0);
+                let chosen = result.nbest.first().cloned().unwrap_or_else(|| Hypothesis {
+                    tokens: Vec::new(),
+                    log_prob: 0.0,
+                    score: 0.0,
+                    finished: false,
+                    beam_row: 0,
+                });
+                let view = BeamView {
+                    source_text: text.to_string(),
+                    best_row: chosen.beam_row,
+                    steps: result
+                        .steps
+                        .iter()
+                        .map(|nodes| {
+                            nodes
+                                .iter()
+                                .map(|n| BeamNodeView {
+                                    parent: n.parent,
+                                    token: vocab.target.token(n.token).to_string(),
+                                    log_prob: n.log_prob,
+                                    survives: n.survives,
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                };
+                (chosen, result.nbest, Some(view))
+            }
+            Strategy::Sample {
+                temperature,
+                top_k,
+                seed,
+            } => {
+                let chosen = sample(
+                    &self.model().valid(),
+                    tensors.source.clone(),
+                    tensors.source_mask.clone(),
+                    temperature,
+                    top_k,
+                    seed,
+                    steps,
+                )
+                .await?
+                .remove(0);
+                (chosen.clone(), vec![chosen], None)
+            }
+        };
+        // The chosen output's attention: the model read again along it (teacher forced).
+        let attention = self
+            .attention_along(&tensors, &chosen.tokens, chosen.finished, pair.source.len())
+            .await?;
+        let candidate = |h: &Hypothesis| {
+            let tokens = vocab.target.decode(&h.tokens);
+            Candidate {
+                text: vocab.target_tokenizer.join(&tokens),
+                tokens,
+                log_prob: h.log_prob,
+                score: h.score,
+                finished: h.finished,
+            }
+        };
+        let best = candidate(&chosen);
+        Ok(Translation {
+            output_text: best.text.clone(),
+            source_tokens,
+            unknown_tokens,
+            output_tokens: best.tokens.clone(),
+            finished: chosen.finished,
+            attention,
+            nbest: nbest.iter().map(candidate).collect(),
+            beam,
+        })
+    }
+
+    /// The attention rows of the model reading `tokens` after BOS (one per output step, the EOS
+    /// step included when `finished`), `source_len` columns each.
+    async fn attention_along(
+        &self,
+        tensors: &BatchTensors,
+        tokens: &[usize],
+        finished: bool,
+        source_len: usize,
+    ) -> Result<Option<Vec<Vec<f32>>>, DeviceError> {
+        let device = self.inference_device();
+        let input: Vec<i64> = std::iter::once(BOS as i64)
+            .chain(tokens.iter().map(|&t| t as i64))
+            .collect();
+        let input =
+            Tensor::<1, Int>::from_data(input.as_slice(), &device).reshape([1, input.len()]);
+        let output = self.model().valid().forward(
+            tensors.source.clone(),
+            tensors.source_mask.clone(),
+            input,
+        );
+        let Some(weights) = output.attention else {
+            return Ok(None);
+        };
+        let [_, rows, width] = weights.dims();
+        let flat = read_floats(vec![weights]).await?.remove(0);
+        let shown = if finished { rows } else { rows - 1 };
+        Ok(Some(
+            flat.chunks(width)
+                .take(shown)
+                .map(|row| row[..source_len].to_vec())
+                .collect(),
+        ))
+    }
+
+    /// Greedy decoding of `text` for at most `steps` steps.
+    async fn greedy_translation(
+        &self,
+        text: &str,
+        steps: usize,
+    ) -> Result<Translation, DeviceError> {
+        let vocab = &self.data().vocabularies;
+        let (source_tokens, source) = vocab.encode_source(text);
+        let unknown_tokens = source_tokens
+            .iter()
+            .filter(|t| !vocab.source.contains(t))
+            .cloned()
+            .collect();
+        let pair = EncodedPair {
+            source_text: text.to_string(),
+            target_text: String::new(),
+            source,
+            target: Vec::new(),
+        };
+        let batch = Batch::from_pairs(&[&pair]);
         let tensors = BatchTensors::new(&batch, &self.inference_device());
         let greedy = self
             .model()
@@ -72,8 +244,18 @@ impl Trainer {
             None => None,
         };
         let output_tokens = vocab.target.decode(&ids);
+        let output_text = vocab.target_tokenizer.join(&output_tokens);
+        let log_prob = 0.0; // greedy keeps no score; the n-best entry says what it chose
         Ok(Translation {
-            output_text: vocab.target_tokenizer.join(&output_tokens),
+            nbest: vec![Candidate {
+                text: output_text.clone(),
+                tokens: output_tokens.clone(),
+                log_prob,
+                score: log_prob,
+                finished: end.is_some(),
+            }],
+            beam: None,
+            output_text,
             source_tokens,
             unknown_tokens,
             output_tokens,

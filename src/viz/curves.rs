@@ -21,6 +21,12 @@ pub struct Curves {
     pub valid_token_accuracy: Vec<(f64, f64)>,
     /// Validation exact-sequence accuracy in `[0, 1]` at each evaluation.
     pub valid_exact_accuracy: Vec<(f64, f64)>,
+    /// Validation corpus BLEU / 100 at each evaluation.
+    #[serde(default)]
+    pub valid_bleu: Vec<(f64, f64)>,
+    /// Validation corpus chrF / 100 at each evaluation.
+    #[serde(default)]
+    pub valid_chrf: Vec<(f64, f64)>,
 }
 
 impl Curves {
@@ -38,6 +44,14 @@ impl Curves {
         }
         self.valid_token_accuracy.push((step, token_acc));
         self.valid_exact_accuracy.push((step, exact_acc));
+    }
+
+    /// Records an evaluation's BLEU and chrF (both 0-100).
+    pub fn push_translation_scores(&mut self, step: f64, bleu: f64, chrf: f64) {
+        if bleu.is_finite() && chrf.is_finite() {
+            self.valid_bleu.push((step, bleu / 100.0));
+            self.valid_chrf.push((step, chrf / 100.0));
+        }
     }
 
     /// Whether nothing has been recorded yet.
@@ -159,7 +173,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         .label_style((theme::FONT, 11).into_font().color(&theme::MUTED))
         .y_labels(6)
         .y_label_formatter(&|v: &f64| format!("{:.0}%", v * 100.0))
-        .y_desc("validation accuracy")
+        .y_desc("validation accuracy, BLEU, chrF")
         .draw()
         .map_err(e)?;
 
@@ -187,19 +201,34 @@ pub fn draw_curves<DB: DrawingBackend>(
                 .map(|&p| Circle::new(p, 2, theme::SECOND.filled())),
         )
         .map_err(e)?;
-    for (series, color, name) in [
-        (&curves.valid_token_accuracy, theme::THIRD, "val token acc"),
-        (&curves.valid_exact_accuracy, theme::FOURTH, "val exact acc"),
+    for (series, color, width, name) in [
+        (
+            &curves.valid_token_accuracy,
+            theme::THIRD,
+            2,
+            "val token acc",
+        ),
+        (
+            &curves.valid_exact_accuracy,
+            theme::FOURTH,
+            2,
+            "val exact acc",
+        ),
+        (&curves.valid_bleu, theme::FIFTH, 1, "val BLEU"),
+        (&curves.valid_chrf, theme::SIXTH, 1, "val chrF"),
     ] {
+        if series.is_empty() && width == 1 {
+            continue; // a run from before the translation scores: no legend entry for nothing
+        }
         chart
             .draw_secondary_series(LineSeries::new(
                 series.iter().copied(),
-                color.stroke_width(2),
+                color.stroke_width(width),
             ))
             .map_err(e)?
             .label(name)
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(width))
             });
     }
     chart

@@ -11,8 +11,10 @@
 //! - [`attention`]: the attention weights of one decoded example as a heatmap.
 //! - [`curves`]: train loss, validation loss and accuracy against step.
 //! - [`comparison`]: two runs' validation curves overlaid.
+//! - [`beam`]: a beam search's lattice, pruned paths in grey.
 
 pub mod attention;
+pub mod beam;
 pub mod comparison;
 pub mod curves;
 pub mod embedding_3d;
@@ -26,9 +28,10 @@ pub mod theme;
 
 /// What the plots draw: plain data that training fills (see [`crate::data::snapshot`]).
 pub use crate::data::snapshot::{
-    AttentionView, EmbeddingTable, MaskView, PlotData, TokenGrid, TokenKind,
+    AttentionView, BeamNodeView, BeamView, EmbeddingTable, MaskView, PlotData, TokenGrid, TokenKind,
 };
 pub use attention::{HeatmapLayout, draw_attention};
+pub use beam::{BeamLayout, best_path, draw_beam};
 pub use comparison::{ComparedRun, draw_comparison};
 pub use curves::{Curves, LossScale, draw_curves};
 pub use embedding_3d::{Camera, LabelChoice, PointMark, Scatter3d, ScatterPoint, draw_scatter_3d};

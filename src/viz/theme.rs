@@ -20,6 +20,10 @@ pub const SECOND: RGBColor = RGBColor(219, 39, 119);
 pub const THIRD: RGBColor = RGBColor(5, 150, 105);
 /// A fourth series (exact-sequence accuracy).
 pub const FOURTH: RGBColor = RGBColor(217, 119, 6);
+/// A fifth series (validation BLEU).
+pub const FIFTH: RGBColor = RGBColor(124, 58, 237);
+/// A sixth series (validation chrF).
+pub const SIXTH: RGBColor = RGBColor(120, 113, 108);
 /// `<pad>` cells: grey, they carry nothing.
 pub const PAD: RGBColor = RGBColor(209, 213, 219);
 /// `<bos>` cells.

@@ -1,6 +1,7 @@
 //! The page's plots: [`PlotBoard`] lives on the main thread (canvases belong to the document),
 //! takes the snapshots the training worker sends, and draws them with plotters-canvas.
 
+use crate::data::BeamView;
 use crate::viz::{ComparedRun, PlotData, PlotOptions, Plots, draw_comparison};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -11,11 +12,12 @@ fn js_error(error: impl std::fmt::Display) -> JsValue {
     JsValue::from_str(&error.to_string())
 }
 
-/// The four plots of the run on show, and the viewer's choices.
+/// The four plots of the run on show, the viewer's choices, and the try-it box's last beam.
 #[wasm_bindgen]
 #[derive(Default)]
 pub struct PlotBoard {
     plots: Plots,
+    beam: BeamView,
 }
 
 #[wasm_bindgen]
@@ -40,12 +42,20 @@ impl PlotBoard {
         self.plots.curves.push_train(step, loss);
     }
 
-    /// Records a validation result at `step`.
+    /// Records a validation result (JSON [`Evaluation`](crate::train::Evaluation)).
     #[wasm_bindgen(js_name = recordEvaluation)]
-    pub fn record_evaluation(&mut self, step: f64, loss: f64, token_acc: f64, exact_acc: f64) {
-        self.plots
-            .curves
-            .push_evaluation(step, loss, token_acc, exact_acc);
+    pub fn record_evaluation(&mut self, json: &str) -> Result<(), JsValue> {
+        let eval: crate::train::Evaluation = serde_json::from_str(json).map_err(js_error)?;
+        let step = eval.step as f64;
+        let curves = &mut self.plots.curves;
+        curves.push_evaluation(
+            step,
+            f64::from(eval.loss),
+            f64::from(eval.token_accuracy),
+            f64::from(eval.exact_accuracy),
+        );
+        curves.push_translation_scores(step, f64::from(eval.bleu), f64::from(eval.chrf));
+        Ok(())
     }
 
     /// The token searched for in the embeddings on show and its nearest neighbours by cosine
@@ -68,6 +78,24 @@ impl PlotBoard {
         let curves = &self.plots.curves;
         let note = crate::train::gap(&curves.train_loss, &curves.valid_loss).note();
         serde_json::to_string(&note).unwrap_or_default()
+    }
+
+    /// Takes the lattice of the try-it box's last beam search (JSON
+    /// [`BeamView`](crate::data::BeamView), or `null` to clear it).
+    #[wasm_bindgen(js_name = setBeam)]
+    pub fn set_beam(&mut self, json: &str) -> Result<(), JsValue> {
+        self.beam = serde_json::from_str::<Option<BeamView>>(json)
+            .map_err(js_error)?
+            .unwrap_or_default();
+        Ok(())
+    }
+
+    /// Draws the beam view onto `canvas`.
+    #[wasm_bindgen(js_name = drawBeam)]
+    pub fn draw_beam(&self, canvas: HtmlCanvasElement) -> Result<(), JsValue> {
+        let backend = CanvasBackend::with_canvas_object(canvas)
+            .ok_or_else(|| js_error("the canvas has no 2D context"))?;
+        crate::viz::draw_beam(&backend.into_drawing_area(), &self.beam).map_err(js_error)
     }
 
     /// Forgets the run's data and curves (after a reset); keeps the camera and toggles.

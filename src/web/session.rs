@@ -196,13 +196,22 @@ impl Session {
         })
     }
 
-    /// Greedily decodes `text`; resolves to JSON [`Translation`](crate::train::Translation).
-    pub fn translate(&self, text: String) -> Promise {
+    /// Decodes `text` with the strategy in `strategy_json` (JSON
+    /// [`Strategy`](crate::train::Strategy): `{"kind": "greedy"}`, `{"kind": "beam", "width",
+    /// "alpha"}`, `{"kind": "sample", "temperature", "top_k", "seed"}`); resolves to JSON
+    /// [`Translation`](crate::train::Translation), rejects a strategy out of range with why.
+    pub fn translate(&self, text: String, strategy_json: String) -> Promise {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
+            let strategy: crate::train::Strategy = serde_json::from_str(&strategy_json)
+                .map_err(|e| JsValue::from_str(&format!("not a decoding strategy: {e}")))?;
+            strategy.check().map_err(|e| JsValue::from_str(&e))?;
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
             Ok(to_js(
-                &trainer.translate(&text).await.map_err(device_error)?,
+                &trainer
+                    .decode(&text, strategy)
+                    .await
+                    .map_err(device_error)?,
             ))
         })
     }

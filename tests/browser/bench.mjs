@@ -18,8 +18,13 @@ const ownDataPairs = Number(option('--own-data', 0));
 
 /** `count` pairs "w12 w345<TAB>x345 x12": word-level both sides, ~5000 distinct words a side. */
 function ownDataText(count) {
-  let seed = 12345;
-  const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed; };
+  let state = 12345; // xorshift32: integer-exact in JavaScript
+  const next = () => {
+    state ^= state << 13; state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5; state >>>= 0;
+    return state;
+  };
   const lines = [];
   for (let i = 0; i < count; i += 1) {
     const words = [next() % 5000, next() % 300, next() % 5000];

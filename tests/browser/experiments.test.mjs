@@ -126,6 +126,50 @@ test('try it: decodes typed text at once, and says which tokens it reads as UNK'
     await page.waitForFunction(() => window.__seq2seq.translation.unknown_tokens.length > 0, null, { timeout: 60_000 });
     assert.match(await page.textContent('#try-note'), /<unk>: € z/);
     await page.waitForFunction((n) => window.__seq2seq.plots.draws.attention > n, before, { timeout: 60_000 });
+
+    // Beam search: the n-best list with scores, best first; its output is the one whose
+    // attention the plot shows.
+    const decodeWith = async () => {
+      await page.evaluate(() => { window.__seq2seq.translation = null; });
+      await page.click('#try-run');
+      await page.waitForFunction(() => window.__seq2seq.translation, null, { timeout: 60_000 });
+      return page.evaluate(() => window.__seq2seq.translation);
+    };
+    await page.fill('#try-text', 'abcde');
+    await page.selectOption('#try-strategy', 'beam');
+    assert.equal(await page.isVisible('#try-width'), true, 'the beam settings show');
+    await page.fill('#try-width', '4');
+    const beam = await decodeWith();
+    const items = await page.$$eval('#try-nbest li', (all) => all.map((li) => li.textContent));
+    assert.equal(items.length, beam.nbest.length);
+    assert.ok(items.length >= 2 && items.length <= 4, `${items.length} hypotheses`);
+    assert.ok(items.every((t) => /log-prob -?\d+\.\d{3}, score -?\d+\.\d{3}/.test(t)), items.join(' | '));
+    const scores = beam.nbest.map((c) => c.score);
+    assert.deepEqual([...scores].sort((a, b) => b - a), scores, 'best first');
+    assert.equal(await page.textContent('#try-output'), beam.output_text);
+    // The beam view draws the lattice: ink well below the title.
+    const beamInk = await page.$eval('#beam', (canvas) => {
+      const data = canvas.getContext('2d').getImageData(0, 60, canvas.width, canvas.height - 60).data;
+      let ink = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] < 250 || data[i + 1] < 250 || data[i + 2] < 250) ink += 1;
+      return ink;
+    });
+    assert.ok(beamInk > 500, `the beam view is drawn (${beamInk} inked pixels)`);
+    await page.locator('#beam').screenshot({ path: new URL('./screenshots/beam.png', import.meta.url).pathname });
+    // A setting out of range is refused with its range, nothing sent.
+    await page.fill('#try-width', '40');
+    await page.click('#try-run');
+    assert.match(await page.textContent('#try-strategy-message'), /width: a whole number from 1 to 16/);
+    await page.fill('#try-width', '4');
+    // Sampling: the same seed draws the same output.
+    await page.selectOption('#try-strategy', 'sample');
+    assert.equal(await page.isVisible('#try-width'), false);
+    await page.fill('#try-temperature', '2');
+    await page.fill('#try-seed', '11');
+    const first = await decodeWith();
+    const second = await decodeWith();
+    assert.equal(second.output_text, first.output_text, 'a seed repeats its draw');
+    assert.equal(await page.$$eval('#try-nbest li', (all) => all.length), 0, 'no n-best list for a draw');
     await screenshot(page, 'try-it.png');
   });
 });
