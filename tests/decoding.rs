@@ -123,6 +123,18 @@ fn the_beam_reports_the_model_s_own_log_probabilities() {
                 candidate.log_prob
             );
         }
+        // Each hypothesis has its own attention: one row per output step (and <eos>).
+        assert_eq!(beam.nbest[0].attention, beam.attention);
+        for candidate in &beam.nbest {
+            let rows = candidate.attention.as_ref().expect("additive attention");
+            assert_eq!(
+                rows.len(),
+                candidate.tokens.len() + usize::from(candidate.finished)
+            );
+        }
+        let second = beam.clone().showing(1);
+        assert_eq!(second.output_text, beam.nbest[1].text);
+        assert_eq!(second.attention, beam.nbest[1].attention);
         let scores: Vec<f64> = beam.nbest.iter().map(|c| c.score).collect();
         assert!(
             scores.windows(2).all(|w| w[0] >= w[1]),
@@ -195,4 +207,27 @@ fn sampling_with_a_seed_repeats_and_temperature_matters() {
         },
     );
     assert_eq!(top1.output_tokens, greedy);
+}
+
+#[test]
+fn the_error_browser_lists_what_validation_counts() {
+    let trainer = trained();
+    let examples = pollster::block_on(trainer.validation_examples(usize::MAX)).unwrap();
+    let eval = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
+    assert_eq!(examples.len(), eval.examples);
+    let exact = examples.iter().filter(|e| e.exact).count();
+    assert_eq!(exact as f32 / examples.len() as f32, eval.exact_accuracy);
+    for (i, example) in examples.iter().enumerate() {
+        assert_eq!(example.index, i);
+        assert_eq!(example.source, trainer.data().valid[i].source_text);
+        // Exactly right means the same text and a perfect chrF.
+        if example.exact {
+            assert_eq!(example.output, example.reference);
+            assert!((example.chrf - 100.0).abs() < 1e-3, "{example:?}");
+        }
+    }
+    assert!(
+        examples.iter().any(|e| !e.exact),
+        "a half-trained model gets some wrong"
+    );
 }

@@ -6,7 +6,9 @@ import {
   applyControlSpecs, withinSpec, refusalText, controlBeingEdited,
 } from './controls.js';
 import { readAutosave, writeAutosave, discardAutosave, download, exportPng, ago } from './files.js';
-import { wireTryIt, showTranslation, wireOwnData, showDataReport, createComparison } from './experiments.js';
+import {
+  wireTryIt, showTranslation, wireOwnData, showDataReport, createComparison, createErrorBrowser,
+} from './experiments.js';
 
 const $ = (id) => document.getElementById(id);
 const WASM_URL = new URL('../pkg/seq2seq_playground_bg.wasm', import.meta.url);
@@ -109,6 +111,8 @@ async function main() {
 
   const comparison = createComparison({ send, current, onError: (m) => setStatus(m, 'error'), specs });
   app.comparison = comparison;
+  const errorBrowser = createErrorBrowser({ send });
+  app.errorBrowser = errorBrowser;
 
   const onMessage = (event) => {
     const msg = event.data;
@@ -161,6 +165,7 @@ async function main() {
       }
       case 'plot':
         plots.setData(msg.data);
+        app.lastPlotData = msg.data;
         app.plotSnapshots += 1;
         app.plotDataMs.push(msg.ms);
         break;
@@ -209,8 +214,11 @@ async function main() {
           showConfigErrors(msg.errors, msg.changed);
         }
         break;
+      case 'examples':
+        errorBrowser.show(msg.examples);
+        break;
       case 'translation':
-        showTranslation(msg.result);
+        showTranslation(msg.result, msg.text, msg.strategy);
         plots.showBeam(msg.result.beam);
         app.translation = msg.result;
         break;

@@ -5,6 +5,8 @@ import { ComparisonBoard, datasetSizeProblem } from '../pkg/seq2seq_playground.j
 import { fillChoices, rangeText, withinSpec, refusalText } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
+// Rows the error browser lists at most (the summary says how many there are).
+const MAX_ROWS = 200;
 
 /**
  * The try-it box: decode what the person types, greedily, by beam search or by sampling (the
@@ -38,18 +40,32 @@ export function wireTryIt({ send, specs }) {
     $('try-strategy-message').textContent = error || '';
     if (text && chosen) send({ type: 'translate', text, strategy: chosen });
   };
+  // A click on one of the beam's hypotheses shows its attention in the attention plot.
+  $('try-nbest').addEventListener('click', (event) => {
+    const item = event.target.closest('li');
+    if (!item || !lastDecoded) return;
+    const rank = [...$('try-nbest').children].indexOf(item);
+    for (const li of $('try-nbest').children) li.classList.toggle('shown', li === item);
+    send({ type: 'plot-example', example: { decoded: { ...lastDecoded, rank } } });
+  });
   $('try-strategy').addEventListener('change', showStrategy);
   showStrategy();
   $('try-run').onclick = run;
   $('try-text').addEventListener('keydown', (e) => { if (e.key === 'Enter') run(); });
 }
 
+// The text and strategy of the last beam search, for showing one of its hypotheses.
+let lastDecoded = null;
+
 /** Shows a decoded result (JSON `Translation`): the output, and a beam's n-best list. */
-export function showTranslation(result) {
+export function showTranslation(result, text, strategy) {
+  lastDecoded = result.beam ? { text, strategy } : null;
   $('try-output').textContent = result.output_text || '(nothing: the model stopped at once)';
   const list = result.beam ? result.nbest : [];
-  $('try-nbest').replaceChildren(...list.map((c) => {
+  $('try-nbest').replaceChildren(...list.map((c, rank) => {
     const item = document.createElement('li');
+    item.title = 'show its attention';
+    if (rank === 0) item.classList.add('shown');
     item.textContent = `${c.text || '(empty)'}  log-prob ${c.log_prob.toFixed(3)}, score ${c.score.toFixed(3)}${c.finished ? '' : ' (no <eos>)'}`;
     return item;
   }));
@@ -191,6 +207,48 @@ export function createComparison({ send, current, onError, specs }) {
       $('compare-start').disabled = running;
       $('compare-stop').disabled = !running;
       if (error) $('compare-status').textContent = `could not start: ${error}`;
+    },
+  };
+}
+
+/**
+ * The error browser: the validation examples with their greedy outputs and sentence chrF,
+ * filterable to the wrong ones; a click decodes one with beam search in the try-it box, so its
+ * attention and its beam are drawn.
+ */
+export function createErrorBrowser({ send }) {
+  let examples = [];
+  const show = () => {
+    const onlyWrong = $('examples-wrong').checked;
+    const shown = examples.filter((e) => !onlyWrong || !e.exact);
+    const wrong = examples.filter((e) => !e.exact).length;
+    $('examples-summary').textContent = examples.length
+      ? `${wrong} of ${examples.length} wrong; ${shown.length} shown${shown.length > MAX_ROWS ? ` (first ${MAX_ROWS} listed)` : ''}`
+      : '';
+    $('examples-table').tBodies[0].replaceChildren(...shown.slice(0, MAX_ROWS).map((e) => {
+      const row = document.createElement('tr');
+      row.className = e.exact ? 'right' : 'wrong';
+      for (const value of [e.index, e.source, e.reference, e.output || '(nothing)', e.chrf.toFixed(1)]) {
+        const cell = document.createElement('td');
+        cell.textContent = String(value);
+        row.append(cell);
+      }
+      row.addEventListener('click', () => {
+        $('try-strategy').value = 'beam';
+        $('try-strategy').dispatchEvent(new Event('change'));
+        $('try-text').value = e.source;
+        $('try-run').click();
+      });
+      return row;
+    }));
+  };
+  $('examples-list').onclick = () => send({ type: 'examples' });
+  $('examples-wrong').addEventListener('change', show);
+  return {
+    get examples() { return examples; },
+    show(list) {
+      examples = list;
+      show();
     },
   };
 }

@@ -7,12 +7,13 @@
 //               {type: 'steps-per-frame', steps}  (0 = auto),
 //               {type: 'rebuild', config, keepOwnData}, {type: 'translate', text, strategy},
 //               {type: 'check-data', bytes}, {type: 'own-data'} (trains on the last checked bytes),
+//               {type: 'examples'} (the validation examples for the error browser),
 //               {type: 'save', reason}, {type: 'load', bytes, reason},
 //               {type: 'compare-start', base, models: [a, b]}, {type: 'compare-stop'},
 //               {type: 'switch-backend', backend: 'cpu' | 'webgpu'} (moves the run, progress kept),
 //               {type: 'lose-device'} (tests: destroys the WebGPU device as a driver reset would)
 // Messages out: {type: 'ready' | 'notice' | 'metrics' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic'
-//               | 'train-settings' | 'rebuilt' | 'translation' | 'data-report' | 'saved' | 'loaded'
+//               | 'train-settings' | 'rebuilt' | 'translation' | 'examples' | 'data-report' | 'saved' | 'loaded'
 //               | 'compare-metrics' | 'compare-state' | 'device-lost' | 'backend' | 'backend-speeds', ...}
 import init, { Session, checkDataset } from '../pkg/seq2seq_playground.js';
 
@@ -411,8 +412,13 @@ onmessage = async (event) => {
         break;
       case 'translate': {
         const result = JSON.parse(await serial(() => session.translate(msg.text, JSON.stringify(msg.strategy || { kind: 'greedy' }))));
-        postMessage({ type: 'translation', text: msg.text, result });
+        postMessage({ type: 'translation', text: msg.text, strategy: msg.strategy, result });
         await showExample(msg.strategy ? { decoded: { text: msg.text, strategy: msg.strategy } } : { text: msg.text });
+        break;
+      }
+      case 'examples': {
+        const examples = JSON.parse(await serial(() => session.validationExamples(10000)));
+        postMessage({ type: 'examples', examples });
         break;
       }
       case 'check-data':

@@ -31,6 +31,9 @@ pub enum PlotExample {
         text: String,
         /// How it is decoded.
         strategy: Strategy,
+        /// Which of the beam's hypotheses to show (0 = the best).
+        #[serde(default)]
+        rank: usize,
     },
 }
 
@@ -54,17 +57,22 @@ impl Trainer {
         let target_weights = weights.pop().expect("two tensors were read");
         let source_weights = weights.pop().expect("two tensors were read");
         let embedding_size = self.config().model.embedding_size;
-        let (text, expected, strategy) = match example {
-            PlotExample::Text(text) => (text.clone(), None, Strategy::Greedy),
-            PlotExample::Decoded { text, strategy } => (text.clone(), None, *strategy),
+        let (text, expected, strategy, rank) = match example {
+            PlotExample::Text(text) => (text.clone(), None, Strategy::Greedy, 0),
+            PlotExample::Decoded {
+                text,
+                strategy,
+                rank,
+            } => (text.clone(), None, *strategy, *rank),
             PlotExample::Validation(n) => match self.data().valid.len() {
-                0 => (String::new(), None, Strategy::Greedy),
+                0 => (String::new(), None, Strategy::Greedy, 0),
                 len => {
                     let pair = &self.data().valid[n % len];
                     (
                         pair.source_text.clone(),
                         Some(pair.target_text.clone()),
                         Strategy::Greedy,
+                        0,
                     )
                 }
             },
@@ -73,7 +81,7 @@ impl Trainer {
             None
         } else {
             Some(attention_view(
-                self.decode(&text, strategy).await?,
+                self.decode(&text, strategy).await?.showing(rank),
                 &text,
                 expected,
             ))

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use std::collections::VecDeque;
 
 /// Validation examples decoded per batch.
-const EVAL_BATCH: usize = 128;
+pub(crate) const EVAL_BATCH: usize = 128;
 
 /// A model, its optimiser and its data, stepping on one device.
 #[derive(Clone)]

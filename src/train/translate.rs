@@ -40,6 +40,20 @@ pub struct Translation {
     pub beam: Option<BeamView>,
 }
 
+impl Translation {
+    /// The same decoding with the n-best list's `rank`-th output as the one shown (its tokens,
+    /// text and attention); unchanged when there is no such rank.
+    pub fn showing(mut self, rank: usize) -> Self {
+        if let Some(candidate) = self.nbest.get(rank).filter(|_| rank > 0).cloned() {
+            self.output_text = candidate.text;
+            self.output_tokens = candidate.tokens;
+            self.finished = candidate.finished;
+            self.attention = candidate.attention;
+        }
+        self
+    }
+}
+
 /// One output of a search, as text, with its scores.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
@@ -53,6 +67,19 @@ pub struct Candidate {
     pub score: f64,
     /// Whether it ended with EOS.
     pub finished: bool,
+    /// Its attention rows (as [`Translation::attention`]); `None` without attention.
+    #[serde(default)]
+    pub attention: Option<Vec<Vec<f32>>>,
+}
+
+/// An input ready to decode.
+struct Input {
+    source_tokens: Vec<String>,
+    unknown_tokens: Vec<String>,
+    pair: EncodedPair,
+    batch: Batch,
+    tensors: BatchTensors,
+    steps: usize,
 }
 
 impl Trainer {
@@ -64,25 +91,13 @@ impl Trainer {
     /// Decodes `text` with `strategy`.
     pub async fn decode(&self, text: &str, strategy: Strategy) -> Result<Translation, DeviceError> {
         let vocab = &self.data().vocabularies;
-        let (source_tokens, source) = vocab.encode_source(text);
-        let unknown_tokens = source_tokens
-            .iter()
-            .filter(|t| !vocab.source.contains(t))
-            .cloned()
-            .collect();
-        let pair = EncodedPair {
-            source_text: text.to_string(),
-            target_text: String::new(),
-            source,
-            target: Vec::new(),
-        };
-        let batch = Batch::from_pairs(&[&pair]);
-        let steps = (self.data().max_target_len() + 1)
-            .max(2 * source_tokens.len() + 2)
-            .min(MAX_OUTPUT_TOKENS);
-        let tensors = BatchTensors::new(&batch, &self.inference_device());
+        let input = self.read_input(text);
+        if strategy == Strategy::Greedy {
+            return self.greedy_translation(input).await;
+        }
+        let (tensors, steps) = (&input.tensors, input.steps);
         let (chosen, nbest, beam) = match strategy {
-            Strategy::Greedy => return self.greedy_translation(text, steps).await,
+            Strategy::Greedy => unreachable!("decoded above"),
             Strategy::Beam { width, alpha } => {
                 let mut results = beam_search(
                     &self.model().valid(),
@@ -141,29 +156,38 @@ impl Trainer {
                 (chosen.clone(), vec![chosen], None)
             }
         };
-        // The chosen output's attention: the model read again along it (teacher forced).
-        let attention = self
-            .attention_along(&tensors, &chosen.tokens, chosen.finished, pair.source.len())
-            .await?;
-        let candidate = |h: &Hypothesis| {
+        // Each output's attention: the model read again along it (teacher forced).
+        let source_len = input.pair.source.len();
+        let mut candidates = Vec::with_capacity(nbest.len());
+        for h in &nbest {
             let tokens = vocab.target.decode(&h.tokens);
-            Candidate {
+            candidates.push(Candidate {
                 text: vocab.target_tokenizer.join(&tokens),
                 tokens,
                 log_prob: h.log_prob,
                 score: h.score,
                 finished: h.finished,
-            }
-        };
-        let best = candidate(&chosen);
-        Ok(Translation {
-            output_text: best.text.clone(),
-            source_tokens,
-            unknown_tokens,
-            output_tokens: best.tokens.clone(),
+                attention: self
+                    .attention_along(tensors, &h.tokens, h.finished, source_len)
+                    .await?,
+            });
+        }
+        let best = candidates.first().cloned().unwrap_or(Candidate {
+            text: String::new(),
+            tokens: Vec::new(),
+            log_prob: chosen.log_prob,
+            score: chosen.score,
             finished: chosen.finished,
-            attention,
-            nbest: nbest.iter().map(candidate).collect(),
+            attention: None,
+        });
+        Ok(Translation {
+            output_text: best.text,
+            source_tokens: input.source_tokens,
+            unknown_tokens: input.unknown_tokens,
+            output_tokens: best.tokens,
+            finished: best.finished,
+            attention: best.attention,
+            nbest: candidates,
             beam,
         })
     }
@@ -202,12 +226,9 @@ impl Trainer {
         ))
     }
 
-    /// Greedy decoding of `text` for at most `steps` steps.
-    async fn greedy_translation(
-        &self,
-        text: &str,
-        steps: usize,
-    ) -> Result<Translation, DeviceError> {
+    /// The input as the model reads it: tokens, the unknown ones, a batch of one, and how many
+    /// steps decoding may take.
+    fn read_input(&self, text: &str) -> Input {
         let vocab = &self.data().vocabularies;
         let (source_tokens, source) = vocab.encode_source(text);
         let unknown_tokens = source_tokens
@@ -222,7 +243,31 @@ impl Trainer {
             target: Vec::new(),
         };
         let batch = Batch::from_pairs(&[&pair]);
+        let steps = (self.data().max_target_len() + 1)
+            .max(2 * source_tokens.len() + 2)
+            .min(MAX_OUTPUT_TOKENS);
         let tensors = BatchTensors::new(&batch, &self.inference_device());
+        Input {
+            source_tokens,
+            unknown_tokens,
+            pair,
+            batch,
+            tensors,
+            steps,
+        }
+    }
+
+    /// Greedy decoding of an input.
+    async fn greedy_translation(&self, input: Input) -> Result<Translation, DeviceError> {
+        let vocab = &self.data().vocabularies;
+        let Input {
+            source_tokens,
+            unknown_tokens,
+            pair,
+            batch,
+            tensors,
+            steps,
+        } = input;
         let greedy = self
             .model()
             .valid()
@@ -253,6 +298,7 @@ impl Trainer {
                 log_prob,
                 score: log_prob,
                 finished: end.is_some(),
+                attention: attention.clone(),
             }],
             beam: None,
             output_text,

@@ -216,6 +216,22 @@ impl Session {
         })
     }
 
+    /// The first `limit` validation examples with their greedy outputs, exactness and sentence
+    /// chrF; resolves to JSON `[ExampleResult]` ([`crate::train::ExampleResult`]).
+    #[wasm_bindgen(js_name = validationExamples)]
+    pub fn validation_examples(&self, limit: u32) -> Promise {
+        let trainer = self.trainer.clone();
+        future_to_promise(async move {
+            let trainer = trainer.try_borrow().map_err(|_| busy())?;
+            Ok(to_js(
+                &trainer
+                    .validation_examples(limit as usize)
+                    .await
+                    .map_err(device_error)?,
+            ))
+        })
+    }
+
     /// Checks this session's backend against the CPU: a fresh model is built on the CPU, its
     /// weights copied onto a fresh run on this session's device (asynchronous reads only), and
     /// both train `steps` steps on the same batches.

@@ -156,6 +156,12 @@ test('try it: decodes typed text at once, and says which tokens it reads as UNK'
     });
     assert.ok(beamInk > 500, `the beam view is drawn (${beamInk} inked pixels)`);
     await page.locator('#beam').screenshot({ path: new URL('./screenshots/beam.png', import.meta.url).pathname });
+    // A click on the second hypothesis shows its attention.
+    const snapshotsBefore = await page.evaluate(() => window.__seq2seq.plotSnapshots);
+    await page.click('#try-nbest li:nth-child(2)');
+    await page.waitForFunction((n) => window.__seq2seq.plotSnapshots > n, snapshotsBefore, { timeout: 60_000 });
+    const shownTokens = await page.evaluate(() => JSON.parse(window.__seq2seq.lastPlotData).attention.output_tokens);
+    assert.deepEqual(shownTokens.filter((t) => t !== '<eos>'), beam.nbest[1].tokens, 'the attention plot shows the clicked hypothesis');
     // A setting out of range is refused with its range, nothing sent.
     await page.fill('#try-width', '40');
     await page.click('#try-run');
@@ -171,6 +177,26 @@ test('try it: decodes typed text at once, and says which tokens it reads as UNK'
     assert.equal(second.output_text, first.output_text, 'a seed repeats its draw');
     assert.equal(await page.$$eval('#try-nbest li', (all) => all.length), 0, 'no n-best list for a draw');
     await screenshot(page, 'try-it.png');
+
+    // The error browser: the validation examples, the wrong ones by default; a click decodes one
+    // with beam search (its attention and beam drawn).
+    await page.click('#examples-list');
+    await page.waitForFunction(() => window.__seq2seq.errorBrowser.examples.length > 0, null, { timeout: 60_000 });
+    const listed = await page.evaluate(() => window.__seq2seq.errorBrowser.examples);
+    const wrong = listed.filter((e) => !e.exact);
+    assert.ok(wrong.length > 0 && wrong.length < listed.length, `${wrong.length} of ${listed.length} wrong after 60 steps`);
+    assert.equal(await page.$$eval('#examples-table tbody tr', (rows) => rows.length), Math.min(wrong.length, 200));
+    assert.ok(await page.$$eval('#examples-table tbody tr', (rows) => rows.every((r) => r.className === 'wrong')));
+    await page.uncheck('#examples-wrong');
+    assert.equal(await page.$$eval('#examples-table tbody tr', (rows) => rows.length), Math.min(listed.length, 200));
+    await page.check('#examples-wrong');
+    await page.evaluate(() => { window.__seq2seq.translation = null; });
+    await page.click('#examples-table tbody tr');
+    await page.waitForFunction(() => window.__seq2seq.translation, null, { timeout: 60_000 });
+    const clicked = await page.evaluate(() => window.__seq2seq.translation);
+    assert.ok(clicked.beam, 'decoded with beam search');
+    assert.equal(await page.inputValue('#try-text'), wrong[0].source);
+    await page.locator('#examples').screenshot({ path: new URL('./screenshots/error-browser.png', import.meta.url).pathname });
   });
 });
 
