@@ -146,6 +146,16 @@ pub const TOP_K: NumberSpec = NumberSpec {
     default: 0.0,
 };
 
+/// The try-it box's output length limit (0 = as long as the data suggests).
+pub const MAX_OUTPUT: NumberSpec = NumberSpec {
+    path: "page.max_output",
+    min: 0.0,
+    max: crate::train::translate::MAX_OUTPUT_TOKENS as f64,
+    whole: true,
+    zero_means: Some("auto"),
+    default: 0.0,
+};
+
 /// The try-it box's sampling seed.
 pub const SAMPLE_SEED: NumberSpec = NumberSpec {
     path: "page.sample_seed",
@@ -199,6 +209,7 @@ pub fn control_specs() -> ControlSpecs {
         TEMPERATURE,
         TOP_K,
         SAMPLE_SEED,
+        MAX_OUTPUT,
     ]);
     let dataset = DatasetLimits::default();
     ControlSpecs {
@@ -305,7 +316,7 @@ mod tests {
         let paths: Vec<&str> = specs.numbers.iter().map(|s| s.path).collect();
         assert!(paths.contains(&"train.seed") && paths.contains(&"page.plot_every"));
         assert!(!paths.contains(&"task.valid_fraction"));
-        assert_eq!(specs.numbers.len(), RUN_NUMBERS.len() - 1 + 8);
+        assert_eq!(specs.numbers.len(), RUN_NUMBERS.len() - 1 + 9);
         let json = serde_json::to_string(&specs).unwrap();
         assert!(json.contains(r#""zero_means":"off""#), "{json}");
     }

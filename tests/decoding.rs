@@ -231,3 +231,62 @@ fn the_error_browser_lists_what_validation_counts() {
         "a half-trained model gets some wrong"
     );
 }
+
+#[test]
+fn validation_by_a_beam_of_one_is_greedy_validation() {
+    let trainer = trained();
+    let greedy = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
+    let beam_one = pollster::block_on(trainer.evaluate_with(
+        usize::MAX,
+        Strategy::Beam {
+            width: 1,
+            alpha: 0.0,
+        },
+    ))
+    .unwrap();
+    assert_eq!(beam_one, greedy);
+    let beam = pollster::block_on(trainer.evaluate_with(
+        usize::MAX,
+        Strategy::Beam {
+            width: 4,
+            alpha: 0.6,
+        },
+    ))
+    .unwrap();
+    assert_eq!(
+        beam.loss, greedy.loss,
+        "the loss is teacher forced either way"
+    );
+    assert!((0.0..=1.0).contains(&beam.exact_accuracy) && (0.0..=100.0).contains(&beam.bleu));
+    eprintln!(
+        "validation exact accuracy: greedy {:.3}, beam 4 {:.3}; BLEU {:.1} vs {:.1}",
+        greedy.exact_accuracy, beam.exact_accuracy, greedy.bleu, beam.bleu
+    );
+}
+
+#[test]
+fn an_output_length_limit_is_kept_by_every_strategy() {
+    let text = "abcdefgh";
+    for strategy in [
+        Strategy::Greedy,
+        Strategy::Beam {
+            width: 3,
+            alpha: 0.6,
+        },
+        Strategy::Sample {
+            temperature: 1.0,
+            top_k: 0,
+            seed: 1,
+        },
+    ] {
+        let short = pollster::block_on(trained().decode_at_most(text, strategy, Some(2))).unwrap();
+        assert!(
+            short.output_tokens.len() <= 2,
+            "{strategy:?}: {:?}",
+            short.output_tokens
+        );
+        if short.output_tokens.len() == 2 {
+            assert!(!short.finished, "no room for <eos> after two tokens");
+        }
+    }
+}

@@ -28,6 +28,9 @@ export function wireTryIt({ send, specs }) {
         ? { temperature: ['try-temperature', 'page.temperature'], top_k: ['try-top-k', 'page.top_k'], seed: ['try-seed', 'page.sample_seed'] }
         : {};
     const chosen = { kind };
+    if (!withinSpec(specs['page.max_output'], number('try-max-len'))) {
+      return { error: `at most: ${refusalText(specs['page.max_output'])}` };
+    }
     for (const [field, [id, path]] of Object.entries(fields)) {
       if (!withinSpec(specs[path], number(id))) return { error: `${field.replace('_', '-')}: ${refusalText(specs[path])}` };
       chosen[field] = number(id);
@@ -38,7 +41,8 @@ export function wireTryIt({ send, specs }) {
     const text = $('try-text').value.trim();
     const { strategy: chosen, error } = strategy();
     $('try-strategy-message').textContent = error || '';
-    if (text && chosen) send({ type: 'translate', text, strategy: chosen });
+    const maxLen = number('try-max-len') || undefined; // 0: as long as the data suggests
+    if (text && chosen) send({ type: 'translate', text, strategy: chosen, maxLen });
   };
   // A click on one of the beam's hypotheses shows its attention in the attention plot.
   $('try-nbest').addEventListener('click', (event) => {
@@ -47,6 +51,18 @@ export function wireTryIt({ send, specs }) {
     const rank = [...$('try-nbest').children].indexOf(item);
     for (const li of $('try-nbest').children) li.classList.toggle('shown', li === item);
     send({ type: 'plot-example', example: { decoded: { ...lastDecoded, rank } } });
+  });
+  // Validation decodes greedily or by beam search (the width and alpha above).
+  fillChoices($('valid-decoding'), specs['page.strategy'].options.filter((o) => o.value !== 'sample'), 'greedy');
+  $('valid-decoding').addEventListener('change', () => {
+    const kind = $('valid-decoding').value;
+    const width = ['try-width', 'page.beam_width'];
+    const alpha = ['try-alpha', 'page.alpha'];
+    const bad = [width, alpha].find(([id, path]) => !withinSpec(specs[path], number(id)));
+    $('valid-decoding-message').textContent = kind === 'beam' && bad ? `the try-it box's ${bad[0].slice(4)}: ${refusalText(specs[bad[1]])}` : '';
+    if (kind === 'beam' && bad) return;
+    const strategy = kind === 'beam' ? { kind, width: number('try-width'), alpha: number('try-alpha') } : { kind };
+    send({ type: 'validation-strategy', strategy });
   });
   $('try-strategy').addEventListener('change', showStrategy);
   showStrategy();

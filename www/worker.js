@@ -8,6 +8,7 @@
 //               {type: 'rebuild', config, keepOwnData}, {type: 'translate', text, strategy},
 //               {type: 'check-data', bytes}, {type: 'own-data'} (trains on the last checked bytes),
 //               {type: 'examples'} (the validation examples for the error browser),
+//               {type: 'validation-strategy', strategy} (greedy or beam search for validation),
 //               {type: 'save', reason}, {type: 'load', bytes, reason},
 //               {type: 'compare-start', base, models: [a, b]}, {type: 'compare-stop'},
 //               {type: 'switch-backend', backend: 'cpu' | 'webgpu'} (moves the run, progress kept),
@@ -36,6 +37,7 @@ let evalExamples = 200;
 let plotEvery = 20;          // steps between plot snapshots; 0 turns the plots off
 let lastPlotStep = -Infinity;
 let plotExample = { validation: 0 };
+let validationStrategy = { kind: 'greedy' }; // how validation decodes (greedy or beam search)
 let speed = [];  // recent {steps, ms}
 let fixedStepsPerChunk = 0;  // 0 = adapt the chunk to about TARGET_CHUNK_MS
 let backendInUse = null;
@@ -263,7 +265,7 @@ async function trainChunk(steps) {
   let evaluation = null;
   const step = report.last.step;
   if (step - lastEvalStep >= evalEvery || !running) {
-    evaluation = JSON.parse(await serial(() => session.evaluate(evalExamples)));
+    evaluation = JSON.parse(await serial(() => session.evaluate(evalExamples, JSON.stringify(validationStrategy))));
     lastEvalStep = step;
   }
   postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond(), memory: memoryBytes(), deviceMemory: JSON.parse(session.deviceMemory()) });
@@ -411,7 +413,7 @@ onmessage = async (event) => {
         }
         break;
       case 'translate': {
-        const result = JSON.parse(await serial(() => session.translate(msg.text, JSON.stringify(msg.strategy || { kind: 'greedy' }))));
+        const result = JSON.parse(await serial(() => session.translate(msg.text, JSON.stringify(msg.strategy || { kind: 'greedy' }), msg.maxLen)));
         postMessage({ type: 'translation', text: msg.text, strategy: msg.strategy, result });
         await showExample(msg.strategy ? { decoded: { text: msg.text, strategy: msg.strategy } } : { text: msg.text });
         break;
@@ -479,6 +481,9 @@ onmessage = async (event) => {
         break;
       case 'plot-every':
         plotEvery = Math.max(0, Math.floor(msg.every));
+        break;
+      case 'validation-strategy':
+        validationStrategy = msg.strategy;
         break;
       case 'plot-example':
         await showExample(msg.example);

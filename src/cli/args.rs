@@ -6,6 +6,7 @@ use crate::model::{AttentionKind, CellKind, InitKind};
 use crate::train::RunConfig;
 use crate::train::config::limits;
 use crate::train::search::{self, Strategy};
+use crate::train::translate::MAX_OUTPUT_TOKENS;
 use crate::viz::PlotName;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
@@ -185,6 +186,10 @@ pub struct TrainArgs {
     /// Train until this step count (a resumed run counts from its saved step).
     #[arg(long, default_value_t = 2000)]
     pub steps: usize,
+    /// Validate with beam search of this width instead of greedy decoding (length
+    /// normalisation 0.6).
+    #[arg(long, help = ranged("Validate with beam search of this width instead of greedy decoding", &search::WIDTH))]
+    pub valid_beam: Option<usize>,
     /// Validate every this many steps.
     #[arg(long, default_value_t = 250)]
     pub eval_every: usize,
@@ -228,6 +233,9 @@ pub struct TranslateArgs {
     /// Seed of the sampling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// At most this many output tokens (EOS included); unset: as long as the data suggests.
+    #[arg(long, help = ranged("At most this many output tokens, <eos> included (unset: as long as the data suggests)", &(1..=MAX_OUTPUT_TOKENS)))]
+    pub max_len: Option<usize>,
 }
 
 impl TranslateArgs {
@@ -248,6 +256,14 @@ impl TranslateArgs {
         strategy
             .check()
             .map_err(|e| format!("--{e}").replace("--beam width", "--beam"))?;
+        if let Some(max_len) = self
+            .max_len
+            .filter(|n| !(1..=MAX_OUTPUT_TOKENS).contains(n))
+        {
+            return Err(format!(
+                "--max-len {max_len}: must be between 1 and {MAX_OUTPUT_TOKENS}"
+            ));
+        }
         Ok(strategy)
     }
 }

@@ -3,7 +3,7 @@
 use super::args::{TrainArgs, config_errors};
 use super::plots::write_plots;
 use crate::data::{DatasetLimits, DatasetReport, OwnDataset};
-use crate::train::{Checkpoint, Evaluation, Gap, RunConfig, Trainer, gap};
+use crate::train::{Checkpoint, Evaluation, Gap, RunConfig, Strategy, Trainer, gap};
 use crate::viz::Plots;
 use burn::prelude::Device;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -57,6 +57,14 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let mut diverged = 0usize;
     let mut last_eval: Option<Evaluation> = None;
     let mut memorising = false;
+    let valid_strategy = match args.valid_beam {
+        Some(width) => {
+            let strategy = Strategy::Beam { width, alpha: 0.6 };
+            strategy.check().map_err(|e| format!("--valid-beam: {e}"))?;
+            strategy
+        }
+        None => Strategy::Greedy,
+    };
     while trainer.step_count() < args.steps {
         if interrupted.load(Ordering::SeqCst) {
             bar.abandon();
@@ -93,8 +101,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         bar.set_position(metrics.step as u64);
         bar.set_message(progress_message(metrics.loss, last_eval.as_ref()));
         if metrics.step % args.eval_every.max(1) == 0 {
-            let eval =
-                pollster::block_on(trainer.evaluate(usize::MAX)).map_err(|e| e.to_string())?;
+            let eval = pollster::block_on(trainer.evaluate_with(usize::MAX, valid_strategy))
+                .map_err(|e| e.to_string())?;
             let line = format!(
                 "step {:>6}  epoch {:>3}  train loss {:.4}  valid loss {:.4}  token acc {:5.1}%  exact {:5.1}%  BLEU {:5.1}  chrF {:5.1}",
                 metrics.step,
@@ -132,7 +140,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         }
     }
     bar.finish();
-    let eval = pollster::block_on(trainer.evaluate(usize::MAX)).map_err(|e| e.to_string())?;
+    let eval = pollster::block_on(trainer.evaluate_with(usize::MAX, valid_strategy))
+        .map_err(|e| e.to_string())?;
     println!(
         "final: valid loss {:.4}, token accuracy {:.1}%, exact-sequence accuracy {:.1}%, BLEU {:.1}, chrF {:.1}",
         eval.loss,

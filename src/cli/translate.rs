@@ -23,7 +23,8 @@ pub fn run(args: TranslateArgs) -> Result<(), String> {
     }
     let strategy = args.strategy()?;
     let translation =
-        pollster::block_on(trainer.decode(&args.input, strategy)).map_err(|e| e.to_string())?;
+        pollster::block_on(trainer.decode_at_most(&args.input, strategy, args.max_len))
+            .map_err(|e| e.to_string())?;
     if !translation.unknown_tokens.is_empty() {
         println!(
             "note: not in the vocabulary, read as <unk>: {}",

@@ -31,7 +31,8 @@ pub struct Evaluation {
     pub step: usize,
     /// Teacher-forced masked cross-entropy.
     pub loss: f32,
-    /// Share of target positions (EOS included) that greedy decoding got right.
+    /// Share of target positions (EOS included) the decoded output got right (it ends at its
+    /// first EOS).
     pub token_accuracy: f32,
     /// Share of sequences that greedy decoding got exactly right (up to and including EOS).
     pub exact_accuracy: f32,
@@ -60,8 +61,15 @@ pub struct SequenceScore {
 }
 
 impl SequenceScore {
-    /// Scores one prediction (greedy ids, any length) against a target (ids without EOS).
+    /// Scores one prediction (decoded ids, any length) against a target (ids without EOS).
+    /// The output ends at its first EOS: positions after it count as wrong, whatever a
+    /// decoder that ran on wrote there.
     pub fn add(&mut self, predicted: &[usize], target: &[usize]) {
+        let end = predicted
+            .iter()
+            .position(|&id| id == EOS)
+            .map_or(predicted.len(), |e| e + 1);
+        let predicted = &predicted[..end];
         let expected = target.iter().copied().chain(std::iter::once(EOS));
         let mut all_right = true;
         for (i, want) in expected.enumerate() {
@@ -98,5 +106,16 @@ mod tests {
         assert_eq!(score.exact, 1);
         assert_eq!((score.correct_tokens, score.total_tokens), (7, 9));
         assert_eq!(score.exact_accuracy(), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn nothing_after_the_first_eos_counts() {
+        // An early EOS ends the output: the 9 a decoder wrote after it is not a right token.
+        let mut score = SequenceScore::default();
+        score.add(&[5, EOS, 9], &[5, 9]);
+        assert_eq!(
+            (score.correct_tokens, score.total_tokens, score.exact),
+            (1, 3, 0)
+        );
     }
 }

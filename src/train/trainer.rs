@@ -7,9 +7,11 @@ use super::bleu::{BleuStats, BleuTokenizer};
 use super::chrf::ChrfStats;
 use super::loss::masked_cross_entropy;
 use super::metrics::{Evaluation, SequenceScore, StepMetrics};
+use super::search::{Strategy, beam_search};
 use super::seeded_init::init_seeded;
 use super::tensors::{BatchTensors, DeviceError, read_floats, read_ids};
 use super::{ConfigError, RunConfig, TrainSettings};
+use crate::data::vocab::{EOS, PAD};
 use crate::data::{Batch, Batcher, BatcherPosition, EncodedPair, OwnDataset, TaskData, Tokenizer};
 use crate::model::Seq2Seq;
 use burn::module::Module;
@@ -468,14 +470,28 @@ impl Trainer {
     }
 
     /// Scores the model on (up to `limit`) validation examples: teacher-forced loss, and greedy
-    /// decoding's token and exact-sequence accuracy.
+    /// decoding's token and exact-sequence accuracy, BLEU and chrF.
     pub async fn evaluate(&self, limit: usize) -> Result<Evaluation, DeviceError> {
+        self.evaluate_with(limit, Strategy::Greedy).await
+    }
+
+    /// [`evaluate`](Self::evaluate) with the outputs decoded by `strategy` (greedy or beam
+    /// search; sampling is scored as greedy, a validation score should not be a draw).
+    pub async fn evaluate_with(
+        &self,
+        limit: usize,
+        strategy: Strategy,
+    ) -> Result<Evaluation, DeviceError> {
         let examples = &self.data.valid[..self.data.valid.len().min(limit)];
-        self.evaluate_on(examples).await
+        self.evaluate_on(examples, strategy).await
     }
 
     /// Scores the model on the given examples.
-    pub async fn evaluate_on(&self, examples: &[EncodedPair]) -> Result<Evaluation, DeviceError> {
+    pub async fn evaluate_on(
+        &self,
+        examples: &[EncodedPair],
+        strategy: Strategy,
+    ) -> Result<Evaluation, DeviceError> {
         let model = self.model.valid();
         let device = self.device.clone().inner();
         let vocab = &self.data.vocabularies;
@@ -498,9 +514,39 @@ impl Trainer {
             );
             let loss =
                 masked_cross_entropy(output.logits, tensors.target_output, tensors.loss_mask);
-            let greedy = model.greedy(tensors.source, tensors.source_mask, batch.target_len);
             let loss = read_floats(vec![loss]).await?[0][0];
-            let tokens = read_ids(greedy.tokens).await?;
+            let steps = batch.target_len;
+            let tokens = match strategy {
+                Strategy::Beam { width, alpha } => {
+                    let found = beam_search(
+                        &model,
+                        tensors.source,
+                        tensors.source_mask,
+                        width,
+                        alpha,
+                        steps,
+                    )
+                    .await?;
+                    // Each row's best hypothesis as the ids a greedy run would have given.
+                    found
+                        .iter()
+                        .flat_map(|result| {
+                            let best = result.nbest.first();
+                            let mut ids: Vec<usize> =
+                                best.map_or_else(Vec::new, |h| h.tokens.clone());
+                            if best.is_some_and(|h| h.finished) {
+                                ids.push(EOS);
+                            }
+                            ids.resize(steps, PAD);
+                            ids
+                        })
+                        .collect()
+                }
+                Strategy::Greedy | Strategy::Sample { .. } => {
+                    let greedy = model.greedy(tensors.source, tensors.source_mask, steps);
+                    read_ids(greedy.tokens).await?
+                }
+            };
             let tokens_in_batch = batch.loss_tokens();
             loss_sum += f64::from(loss) * tokens_in_batch as f64;
             loss_weight += tokens_in_batch;

@@ -90,8 +90,23 @@ impl Trainer {
 
     /// Decodes `text` with `strategy`.
     pub async fn decode(&self, text: &str, strategy: Strategy) -> Result<Translation, DeviceError> {
+        self.decode_at_most(text, strategy, None).await
+    }
+
+    /// Decodes `text` with `strategy` for at most `max_len` output steps (EOS included; `None`:
+    /// the longest training target + 1 or twice the input + 2, whichever is more), never more
+    /// than [`MAX_OUTPUT_TOKENS`].
+    pub async fn decode_at_most(
+        &self,
+        text: &str,
+        strategy: Strategy,
+        max_len: Option<usize>,
+    ) -> Result<Translation, DeviceError> {
         let vocab = &self.data().vocabularies;
-        let input = self.read_input(text);
+        let mut input = self.read_input(text);
+        if let Some(max_len) = max_len {
+            input.steps = max_len.clamp(1, MAX_OUTPUT_TOKENS);
+        }
         if strategy == Strategy::Greedy {
             return self.greedy_translation(input).await;
         }

@@ -165,15 +165,19 @@ impl Session {
         })
     }
 
-    /// Scores up to `limit` validation examples; resolves to JSON
-    /// [`Evaluation`](crate::train::Evaluation).
-    pub fn evaluate(&self, limit: u32) -> Promise {
+    /// Scores up to `limit` validation examples, decoding them with the strategy in
+    /// `strategy_json` (JSON [`Strategy`](crate::train::Strategy): greedy or beam search);
+    /// resolves to JSON [`Evaluation`](crate::train::Evaluation).
+    pub fn evaluate(&self, limit: u32, strategy_json: String) -> Promise {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
+            let strategy: crate::train::Strategy = serde_json::from_str(&strategy_json)
+                .map_err(|e| JsValue::from_str(&format!("not a decoding strategy: {e}")))?;
+            strategy.check().map_err(|e| JsValue::from_str(&e))?;
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
             Ok(to_js(
                 &trainer
-                    .evaluate(limit as usize)
+                    .evaluate_with(limit as usize, strategy)
                     .await
                     .map_err(device_error)?,
             ))
@@ -200,7 +204,8 @@ impl Session {
     /// [`Strategy`](crate::train::Strategy): `{"kind": "greedy"}`, `{"kind": "beam", "width",
     /// "alpha"}`, `{"kind": "sample", "temperature", "top_k", "seed"}`); resolves to JSON
     /// [`Translation`](crate::train::Translation), rejects a strategy out of range with why.
-    pub fn translate(&self, text: String, strategy_json: String) -> Promise {
+    /// `max_len`: at most this many output steps (unset: as long as the data suggests).
+    pub fn translate(&self, text: String, strategy_json: String, max_len: Option<u32>) -> Promise {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
             let strategy: crate::train::Strategy = serde_json::from_str(&strategy_json)
@@ -209,7 +214,7 @@ impl Session {
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
             Ok(to_js(
                 &trainer
-                    .decode(&text, strategy)
+                    .decode_at_most(&text, strategy, max_len.map(|n| n as usize))
                     .await
                     .map_err(device_error)?,
             ))

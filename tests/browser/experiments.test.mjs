@@ -162,6 +162,11 @@ test('try it: decodes typed text at once, and says which tokens it reads as UNK'
     await page.waitForFunction((n) => window.__seq2seq.plotSnapshots > n, snapshotsBefore, { timeout: 60_000 });
     const shownTokens = await page.evaluate(() => JSON.parse(window.__seq2seq.lastPlotData).attention.output_tokens);
     assert.deepEqual(shownTokens.filter((t) => t !== '<eos>'), beam.nbest[1].tokens, 'the attention plot shows the clicked hypothesis');
+    // An output length limit is kept.
+    await page.fill('#try-max-len', '2');
+    const limited = await decodeWith();
+    assert.ok(limited.output_tokens.length <= 2, `at most 2 tokens: ${limited.output_tokens}`);
+    await page.fill('#try-max-len', '0');
     // A setting out of range is refused with its range, nothing sent.
     await page.fill('#try-width', '40');
     await page.click('#try-run');
@@ -197,6 +202,13 @@ test('try it: decodes typed text at once, and says which tokens it reads as UNK'
     assert.ok(clicked.beam, 'decoded with beam search');
     assert.equal(await page.inputValue('#try-text'), wrong[0].source);
     await page.locator('#examples').screenshot({ path: new URL('./screenshots/error-browser.png', import.meta.url).pathname });
+    // Validation by beam search: the next validation decodes with the try-it box's beam.
+    await page.selectOption('#valid-decoding', 'beam');
+    const evaluationsBefore = await page.evaluate(() => window.__seq2seq.history.filter((h) => h.evaluation).length);
+    await page.click('#step-once');
+    await page.waitForFunction((n) => window.__seq2seq.history.filter((h) => h.evaluation).length > n, evaluationsBefore, { timeout: 60_000 });
+    const last = await page.evaluate(() => window.__seq2seq.history.filter((h) => h.evaluation).at(-1).evaluation);
+    assert.ok(last.exact_accuracy >= 0 && last.bleu >= 0, 'a beam-search validation');
   });
 });
 
