@@ -19,24 +19,24 @@ export function wireTryIt({ send, specs }) {
     for (const el of document.querySelectorAll('.try-beam')) el.hidden = kind !== 'beam';
     for (const el of document.querySelectorAll('.try-sample')) el.hidden = kind !== 'sample';
   };
-  // The strategy as the core reads it, or the first setting out of range.
-  const strategy = () => {
-    const kind = $('try-strategy').value;
+  // Strategy `kind` with the try-it box's settings, as the core reads it, or the first setting
+  // out of range.
+  const strategyOf = (kind) => {
     const fields = kind === 'beam'
       ? { width: ['try-width', 'page.beam_width'], alpha: ['try-alpha', 'page.alpha'] }
       : kind === 'sample'
         ? { temperature: ['try-temperature', 'page.temperature'], top_k: ['try-top-k', 'page.top_k'], seed: ['try-seed', 'page.sample_seed'] }
         : {};
     const chosen = { kind };
-    if (!withinSpec(specs['page.max_output'], number('try-max-len'))) {
-      return { error: `at most: ${refusalText(specs['page.max_output'])}` };
-    }
     for (const [field, [id, path]] of Object.entries(fields)) {
       if (!withinSpec(specs[path], number(id))) return { error: `${field.replace('_', '-')}: ${refusalText(specs[path])}` };
       chosen[field] = number(id);
     }
     return { strategy: chosen };
   };
+  const strategy = () => (withinSpec(specs['page.max_output'], number('try-max-len'))
+    ? strategyOf($('try-strategy').value)
+    : { error: `at most: ${refusalText(specs['page.max_output'])}` });
   const run = () => {
     const text = $('try-text').value.trim();
     const { strategy: chosen, error } = strategy();
@@ -55,14 +55,9 @@ export function wireTryIt({ send, specs }) {
   // Validation decodes greedily or by beam search (the width and alpha above).
   fillChoices($('valid-decoding'), specs['page.strategy'].options.filter((o) => o.value !== 'sample'), 'greedy');
   $('valid-decoding').addEventListener('change', () => {
-    const kind = $('valid-decoding').value;
-    const width = ['try-width', 'page.beam_width'];
-    const alpha = ['try-alpha', 'page.alpha'];
-    const bad = [width, alpha].find(([id, path]) => !withinSpec(specs[path], number(id)));
-    $('valid-decoding-message').textContent = kind === 'beam' && bad ? `the try-it box's ${bad[0].slice(4)}: ${refusalText(specs[bad[1]])}` : '';
-    if (kind === 'beam' && bad) return;
-    const strategy = kind === 'beam' ? { kind, width: number('try-width'), alpha: number('try-alpha') } : { kind };
-    send({ type: 'validation-strategy', strategy });
+    const { strategy: chosen, error } = strategyOf($('valid-decoding').value);
+    $('valid-decoding-message').textContent = error ? `the try-it box's ${error}` : '';
+    if (chosen) send({ type: 'validation-strategy', strategy: chosen });
   });
   $('try-strategy').addEventListener('change', showStrategy);
   showStrategy();

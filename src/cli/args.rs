@@ -55,10 +55,9 @@ where
 
 /// `--plots`' help, naming the files from the one list of plots.
 fn plots_help() -> String {
-    let names: Vec<&str> = PlotName::VARIANTS.iter().map(|&p| p.into()).collect();
     format!(
         "Write the plots ({}) as PNGs into this folder at each validation and at the end",
-        names.join(", ")
+        PlotName::names().join(", ")
     )
 }
 

@@ -30,6 +30,11 @@ pub struct Vocabularies {
 }
 
 impl Vocabularies {
+    /// The target text of `ids` (read up to the first EOS), as the target tokeniser joins it.
+    pub fn target_text(&self, ids: &[usize]) -> String {
+        self.target_tokenizer.join(&self.target.decode(ids))
+    }
+
     /// Tokenises and encodes a source text; also returns the tokens (unknown ones included).
     pub fn encode_source(&self, text: &str) -> (Vec<String>, Vec<usize>) {
         let tokens = self.source_tokenizer.tokenize(text);

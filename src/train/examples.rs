@@ -4,8 +4,9 @@
 use super::Trainer;
 use super::chrf::ChrfStats;
 use super::metrics::SequenceScore;
-use super::tensors::{BatchTensors, DeviceError, read_ids};
-use super::trainer::EVAL_BATCH;
+use super::search::Strategy;
+use super::tensors::{BatchTensors, DeviceError};
+use super::trainer::{EVAL_BATCH, decoded_rows};
 use crate::data::{Batch, EncodedPair};
 use burn::module::Module;
 use serde::Serialize;
@@ -36,7 +37,6 @@ impl Trainer {
         let valid = &self.data().valid;
         let examples = &valid[..valid.len().min(limit)];
         let vocab = &self.data().vocabularies;
-        let text = |ids: &[usize]| vocab.target_tokenizer.join(&vocab.target.decode(ids));
         let model = self.model().valid();
         let device = self.inference_device();
         let mut results = Vec::with_capacity(examples.len());
@@ -44,13 +44,22 @@ impl Trainer {
             let pairs: Vec<&EncodedPair> = chunk.iter().collect();
             let batch = Batch::from_pairs(&pairs);
             let tensors = BatchTensors::new(&batch, &device);
-            let greedy = model.greedy(tensors.source, tensors.source_mask, batch.target_len);
-            let tokens = read_ids(greedy.tokens).await?;
+            let tokens = decoded_rows(
+                &model,
+                tensors.source,
+                tensors.source_mask,
+                batch.target_len,
+                Strategy::Greedy,
+            )
+            .await?;
             for (row, pair) in chunk.iter().enumerate() {
                 let predicted = &tokens[row * batch.target_len..(row + 1) * batch.target_len];
                 let mut score = SequenceScore::default();
                 score.add(predicted, &pair.target);
-                let (output, reference) = (text(predicted), text(&pair.target));
+                let (output, reference) = (
+                    vocab.target_text(predicted),
+                    vocab.target_text(&pair.target),
+                );
                 let mut chrf = ChrfStats::default();
                 chrf.add(&output, &reference);
                 results.push(ExampleResult {

@@ -107,7 +107,7 @@ impl Strategy {
 }
 
 /// One finished (or length-limited) output.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Hypothesis {
     /// Token ids, EOS excluded.
     pub tokens: Vec<usize>,
@@ -353,7 +353,7 @@ pub async fn sample(
         previous = token;
     }
     if max_len == 0 {
-        return Ok(vec![empty_hypothesis(); batch]);
+        return Ok(vec![Hypothesis::default(); batch]);
     }
     let tokens = read_ids(Tensor::cat(tokens, 1)).await?; // [batch, steps]
     let log_probs = read_floats(vec![Tensor::cat(chosen_log_probs, 1)])
@@ -377,16 +377,6 @@ pub async fn sample(
             }
         })
         .collect())
-}
-
-fn empty_hypothesis() -> Hypothesis {
-    Hypothesis {
-        tokens: Vec::new(),
-        log_prob: 0.0,
-        score: 0.0,
-        finished: false,
-        beam_row: 0,
-    }
 }
 
 #[cfg(test)]

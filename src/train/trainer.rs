@@ -499,7 +499,6 @@ impl Trainer {
             Tokenizer::Chars => BleuTokenizer::Char,
             Tokenizer::Words => BleuTokenizer::Mteval13a,
         };
-        let text = |ids: &[usize]| vocab.target_tokenizer.join(&vocab.target.decode(ids));
         let (mut bleu, mut chrf) = (BleuStats::default(), ChrfStats::default());
         let mut score = SequenceScore::default();
         let (mut loss_sum, mut loss_weight) = (0.0f64, 0usize);
@@ -515,45 +514,24 @@ impl Trainer {
             let loss =
                 masked_cross_entropy(output.logits, tensors.target_output, tensors.loss_mask);
             let loss = read_floats(vec![loss]).await?[0][0];
-            let steps = batch.target_len;
-            let tokens = match strategy {
-                Strategy::Beam { width, alpha } => {
-                    let found = beam_search(
-                        &model,
-                        tensors.source,
-                        tensors.source_mask,
-                        width,
-                        alpha,
-                        steps,
-                    )
-                    .await?;
-                    // Each row's best hypothesis as the ids a greedy run would have given.
-                    found
-                        .iter()
-                        .flat_map(|result| {
-                            let best = result.nbest.first();
-                            let mut ids: Vec<usize> =
-                                best.map_or_else(Vec::new, |h| h.tokens.clone());
-                            if best.is_some_and(|h| h.finished) {
-                                ids.push(EOS);
-                            }
-                            ids.resize(steps, PAD);
-                            ids
-                        })
-                        .collect()
-                }
-                Strategy::Greedy | Strategy::Sample { .. } => {
-                    let greedy = model.greedy(tensors.source, tensors.source_mask, steps);
-                    read_ids(greedy.tokens).await?
-                }
-            };
+            let tokens = decoded_rows(
+                &model,
+                tensors.source,
+                tensors.source_mask,
+                batch.target_len,
+                strategy,
+            )
+            .await?;
             let tokens_in_batch = batch.loss_tokens();
             loss_sum += f64::from(loss) * tokens_in_batch as f64;
             loss_weight += tokens_in_batch;
             for (row, pair) in chunk.iter().enumerate() {
                 let predicted = &tokens[row * batch.target_len..(row + 1) * batch.target_len];
                 score.add(predicted, &pair.target);
-                let (output, reference) = (text(predicted), text(&pair.target));
+                let (output, reference) = (
+                    vocab.target_text(predicted),
+                    vocab.target_text(&pair.target),
+                );
                 bleu.add(&output, &reference, bleu_tokenizer);
                 chrf.add(&output, &reference);
             }
@@ -572,5 +550,37 @@ impl Trainer {
     /// The non-autodiff device the model's inference runs on.
     pub fn inference_device(&self) -> Device {
         self.device.clone().inner()
+    }
+}
+
+/// Each row of a batch decoded by `strategy` for `steps` steps, as `[rows * steps]` ids laid
+/// out as greedy decoding gives them (beam search: each row's best hypothesis, EOS when it
+/// ended, then PAD). Sampling decodes greedily here: a score should not be a draw.
+pub(crate) async fn decoded_rows(
+    model: &Seq2Seq,
+    source: Tensor<2, Int>,
+    source_mask: Tensor<2>,
+    steps: usize,
+    strategy: Strategy,
+) -> Result<Vec<usize>, DeviceError> {
+    match strategy {
+        Strategy::Beam { width, alpha } => {
+            let found = beam_search(model, source, source_mask, width, alpha, steps).await?;
+            Ok(found
+                .iter()
+                .flat_map(|result| {
+                    let best = result.nbest.first();
+                    let mut ids: Vec<usize> = best.map_or_else(Vec::new, |h| h.tokens.clone());
+                    if best.is_some_and(|h| h.finished) {
+                        ids.push(EOS);
+                    }
+                    ids.resize(steps, PAD);
+                    ids
+                })
+                .collect())
+        }
+        Strategy::Greedy | Strategy::Sample { .. } => {
+            read_ids(model.greedy(source, source_mask, steps).tokens).await
+        }
     }
 }

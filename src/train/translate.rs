@@ -2,7 +2,7 @@
 //! for the chosen output and, for beam search, the n-best list and the search tree.
 
 use super::Trainer;
-use super::search::{Hypothesis, Strategy, beam_search, sample};
+use super::search::{Strategy, beam_search, sample};
 use super::tensors::{DeviceError, read_floats, read_ids};
 use crate::data::EncodedPair;
 use crate::data::batch::Batch;
@@ -55,7 +55,7 @@ impl Translation {
 }
 
 /// One output of a search, as text, with its scores.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Candidate {
     /// The output as text.
     pub text: String,
@@ -107,12 +107,9 @@ impl Trainer {
         if let Some(max_len) = max_len {
             input.steps = max_len.clamp(1, MAX_OUTPUT_TOKENS);
         }
-        if strategy == Strategy::Greedy {
-            return self.greedy_translation(input).await;
-        }
         let (tensors, steps) = (&input.tensors, input.steps);
-        let (chosen, nbest, beam) = match strategy {
-            Strategy::Greedy => unreachable!("decoded above"),
+        let (nbest, beam) = match strategy {
+            Strategy::Greedy => return self.greedy_translation(input).await,
             Strategy::Beam { width, alpha } => {
                 let mut results = beam_search(
                     &self.model().valid(),
@@ -124,16 +121,9 @@ impl Trainer {
                 )
                 .await?;
                 let result = results.remove(0);
-                let chosen = result.nbest.first().cloned().unwrap_or_else(|| Hypothesis {
-                    tokens: Vec::new(),
-                    log_prob: 0.0,
-                    score: 0.0,
-                    finished: false,
-                    beam_row: 0,
-                });
                 let view = BeamView {
                     source_text: text.to_string(),
-                    best_row: chosen.beam_row,
+                    best_row: result.nbest.first().map_or(0, |best| best.beam_row),
                     steps: result
                         .steps
                         .iter()
@@ -150,14 +140,14 @@ impl Trainer {
                         })
                         .collect(),
                 };
-                (chosen, result.nbest, Some(view))
+                (result.nbest, Some(view))
             }
             Strategy::Sample {
                 temperature,
                 top_k,
                 seed,
             } => {
-                let chosen = sample(
+                let drawn = sample(
                     &self.model().valid(),
                     tensors.source.clone(),
                     tensors.source_mask.clone(),
@@ -166,9 +156,8 @@ impl Trainer {
                     seed,
                     steps,
                 )
-                .await?
-                .remove(0);
-                (chosen.clone(), vec![chosen], None)
+                .await?;
+                (drawn, None)
             }
         };
         // Each output's attention: the model read again along it (teacher forced).
@@ -187,14 +176,7 @@ impl Trainer {
                     .await?,
             });
         }
-        let best = candidates.first().cloned().unwrap_or(Candidate {
-            text: String::new(),
-            tokens: Vec::new(),
-            log_prob: chosen.log_prob,
-            score: chosen.score,
-            finished: chosen.finished,
-            attention: None,
-        });
+        let best = candidates.first().cloned().unwrap_or_default();
         Ok(Translation {
             output_text: best.text,
             source_tokens: input.source_tokens,

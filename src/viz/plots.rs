@@ -33,6 +33,13 @@ pub enum PlotName {
     Curves,
 }
 
+impl PlotName {
+    /// Every plot's name, in order.
+    pub fn names() -> Vec<&'static str> {
+        Self::VARIANTS.iter().map(|&plot| plot.into()).collect()
+    }
+}
+
 /// Which embedding matrix the scatter shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -241,10 +248,9 @@ impl Plots {
         area: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
         let plot: PlotName = name.parse().map_err(|_| {
-            let names: Vec<&str> = PlotName::VARIANTS.iter().map(|&p| p.into()).collect();
             super::DrawError(format!(
                 "there is no plot called '{name}' (the plots: {})",
-                names.join(", ")
+                PlotName::names().join(", ")
             ))
         })?;
         self.draw(plot, area)

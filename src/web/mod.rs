@@ -44,12 +44,7 @@ pub fn version() -> String {
 /// The plots' names as a JSON array: the ids of the canvases the page draws them on.
 #[wasm_bindgen(js_name = plotNames)]
 pub fn plot_names() -> String {
-    use strum::VariantArray;
-    let names: Vec<&str> = crate::viz::PlotName::VARIANTS
-        .iter()
-        .map(|&plot| <&str>::from(plot))
-        .collect();
-    serde_json::to_string(&names).unwrap_or_default()
+    serde_json::to_string(&crate::viz::PlotName::names()).unwrap_or_default()
 }
 
 /// Every control's range, default and choices, and the own-data limits, as JSON

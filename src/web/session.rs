@@ -6,7 +6,7 @@ use super::device::{self, Backend};
 use crate::data::{DatasetLimits, OwnDataset};
 use crate::train::{
     Checkpoint, Comparison, DeviceError, ModelSettings, PlotExample, RunConfig, StepMetrics,
-    Trainer,
+    Strategy, Trainer,
 };
 use burn::tensor::Device;
 use js_sys::Promise;
@@ -47,6 +47,15 @@ struct ChunkReport {
     mean_loss: f32,
     /// Steps that counted (a divergent step is undone and ends the chunk).
     steps_done: usize,
+}
+
+/// A decoding strategy from the page (JSON [`Strategy`]), refused with why when it is not one
+/// or a setting is out of range.
+fn strategy_from_json(json: &str) -> Result<Strategy, JsValue> {
+    let strategy: Strategy = serde_json::from_str(json)
+        .map_err(|e| JsValue::from_str(&format!("not a decoding strategy: {e}")))?;
+    strategy.check().map_err(|e| JsValue::from_str(&e))?;
+    Ok(strategy)
 }
 
 /// A training session: one run on one device.
@@ -171,9 +180,7 @@ impl Session {
     pub fn evaluate(&self, limit: u32, strategy_json: String) -> Promise {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
-            let strategy: crate::train::Strategy = serde_json::from_str(&strategy_json)
-                .map_err(|e| JsValue::from_str(&format!("not a decoding strategy: {e}")))?;
-            strategy.check().map_err(|e| JsValue::from_str(&e))?;
+            let strategy = strategy_from_json(&strategy_json)?;
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
             Ok(to_js(
                 &trainer
@@ -208,9 +215,7 @@ impl Session {
     pub fn translate(&self, text: String, strategy_json: String, max_len: Option<u32>) -> Promise {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
-            let strategy: crate::train::Strategy = serde_json::from_str(&strategy_json)
-                .map_err(|e| JsValue::from_str(&format!("not a decoding strategy: {e}")))?;
-            strategy.check().map_err(|e| JsValue::from_str(&e))?;
+            let strategy = strategy_from_json(&strategy_json)?;
             let trainer = trainer.try_borrow().map_err(|_| busy())?;
             Ok(to_js(
                 &trainer
