@@ -4,11 +4,15 @@
 //! (the wasm export `controlSpecs`) all read it, so a range cannot differ between them.
 
 use crate::data::own_dataset::MIN_PAIRS;
+use crate::data::snapshot::HeadsKind;
 use crate::data::vocab::MAX_TOKENS;
 use crate::data::{DatasetLimits, TaskKind};
-use crate::model::{AttentionKind, CellKind, InitKind};
+use crate::model::{AttentionKind, CellKind, InitKind, ModelKind, NormPlacement, PositionKind};
 use crate::train::RunConfig;
+use crate::train::config::limits;
 use crate::train::fields::RUN_NUMBERS;
+use crate::train::optimizer::OptimizerKind;
+use crate::train::schedule::ScheduleKind;
 use crate::train::search::{self, StrategyKind};
 use serde::Serialize;
 use strum::{EnumMessage, VariantArray};
@@ -156,6 +160,16 @@ pub const MAX_OUTPUT: NumberSpec = NumberSpec {
     default: 0.0,
 };
 
+/// The layer the heads plot shows (1 = bottom).
+pub const HEADS_LAYER: NumberSpec = NumberSpec {
+    path: "page.heads_layer",
+    min: 1.0,
+    max: *limits::LAYERS.end() as f64,
+    whole: true,
+    zero_means: None,
+    default: 1.0,
+};
+
 /// The try-it box's sampling seed.
 pub const SAMPLE_SEED: NumberSpec = NumberSpec {
     path: "page.sample_seed",
@@ -210,16 +224,23 @@ pub fn control_specs() -> ControlSpecs {
         TOP_K,
         SAMPLE_SEED,
         MAX_OUTPUT,
+        HEADS_LAYER,
     ]);
     let dataset = DatasetLimits::default();
     ControlSpecs {
         numbers,
         choices: vec![
             choice::<TaskKind>("task.kind", defaults.task.kind),
+            choice::<ModelKind>("model.kind", defaults.model.kind),
             choice::<CellKind>("model.cell", defaults.model.cell),
             choice::<AttentionKind>("model.attention", defaults.model.attention),
             choice::<InitKind>("model.init", defaults.model.init),
+            choice::<NormPlacement>("model.norm", defaults.model.norm),
+            choice::<PositionKind>("model.positions", defaults.model.positions),
             choice::<StrategyKind>("page.strategy", StrategyKind::Greedy),
+            choice::<HeadsKind>("page.heads_kind", HeadsKind::default()),
+            choice::<OptimizerKind>("train.optimizer", defaults.train.optimizer),
+            choice::<ScheduleKind>("train.schedule", defaults.train.schedule),
         ],
         own_data: OwnDataSpec {
             max_pairs: dataset.max_pairs,
@@ -275,6 +296,17 @@ mod tests {
                 }
                 continue;
             }
+            if spec.path == "page.heads_kind" {
+                // The page sends it in the plot options, which name it so.
+                for option in &spec.options {
+                    let json = format!(r#"{{"heads":{{"kind":"{}"}}}}"#, option.value);
+                    assert!(
+                        serde_json::from_str::<crate::viz::PlotOptions>(&json).is_ok(),
+                        "{json}"
+                    );
+                }
+                continue;
+            }
             for option in &spec.options {
                 // The value must parse back as a config field: build a config JSON with it.
                 let (section, key) = spec.path.split_once('.').unwrap();
@@ -316,7 +348,7 @@ mod tests {
         let paths: Vec<&str> = specs.numbers.iter().map(|s| s.path).collect();
         assert!(paths.contains(&"train.seed") && paths.contains(&"page.plot_every"));
         assert!(!paths.contains(&"task.valid_fraction"));
-        assert_eq!(specs.numbers.len(), RUN_NUMBERS.len() - 1 + 9);
+        assert_eq!(specs.numbers.len(), RUN_NUMBERS.len() - 1 + 10);
         let json = serde_json::to_string(&specs).unwrap();
         assert!(json.contains(r#""zero_means":"off""#), "{json}");
     }

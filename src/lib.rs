@@ -9,6 +9,36 @@
 //! Layers: data -> model -> train, viz beside train (both read plain data from [`data`]) ->
 //! controls -> web / cli.
 
+/// Declares a setting offered as a menu (in the page, on the command line, in configs): a
+/// plain `Copy` enum with a default, its names for configs (serde) and the command line (strum,
+/// lowercase unless `case` says otherwise), its labels from each variant's
+/// `#[strum(message = ...)]` and the list of its variants.
+macro_rules! menu_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident $body:tt) => {
+        menu_enum!(case = "lowercase"; $(#[$meta])* $vis enum $name $body);
+    };
+    (case = $case:literal; $(#[$meta:meta])* $vis:vis enum $name:ident $body:tt) => {
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Default,
+            serde::Serialize,
+            serde::Deserialize,
+            strum::VariantArray,
+            strum::IntoStaticStr,
+            strum::EnumString,
+            strum::EnumMessage,
+        )]
+        #[serde(rename_all = $case)]
+        #[strum(serialize_all = $case)]
+        $(#[$meta])*
+        $vis enum $name $body
+    };
+}
+
 pub mod controls;
 pub mod data;
 pub mod model;

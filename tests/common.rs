@@ -20,6 +20,28 @@ pub fn train(config: RunConfig, steps: usize) -> (Trainer, Evaluation) {
     (trainer, eval)
 }
 
+/// The step at which `config` first validates at >= 95% exact (validated every `every` steps),
+/// or the accuracies seen when it did not within `budget` steps.
+pub fn steps_to_95_percent(
+    config: RunConfig,
+    budget: usize,
+    every: usize,
+) -> Result<usize, String> {
+    let mut trainer = Trainer::new(config, &cpu()).expect("a valid config");
+    let mut seen = Vec::new();
+    while trainer.step_count() < budget {
+        for _ in 0..every {
+            assert!(!pollster::block_on(trainer.step()).unwrap().diverged);
+        }
+        let eval = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
+        seen.push((eval.step, eval.exact_accuracy));
+        if eval.exact_accuracy >= 0.95 {
+            return Ok(eval.step);
+        }
+    }
+    Err(format!("{seen:?}"))
+}
+
 /// Every weight of the run's model, by parameter (values only: parameter ids are random per run).
 pub fn weight_values(trainer: &Trainer) -> Vec<Vec<f32>> {
     use burn::module::{Module, ModuleVisitor, Param};

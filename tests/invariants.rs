@@ -139,9 +139,10 @@ fn a_cut_or_tampered_checkpoint_is_refused_never_half_loaded() {
         );
     }
     // A vocabulary edited in the header (same length) no longer matches the task's data.
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let at = text
-        .find("\"<unk>\"")
+    // (found in the bytes: the binary length before the header is not text)
+    let at = bytes
+        .windows(7)
+        .position(|w| w == b"\"<unk>\"")
         .expect("the vocabulary in the header");
     let mut tampered = bytes.clone();
     tampered[at + 2..at + 5].copy_from_slice(b"unq");
@@ -234,7 +235,8 @@ fn train_settings_change_between_steps_and_bad_ones_are_refused() {
     for bad in [
         r#"{"learning_rate": -1}"#,
         r#"{"learning_rate": "fast"}"#,
-        r#"{"momentum": 0.9}"#,
+        r#"{"velocity": 0.9}"#,
+        r#"{"momentum": 2.0}"#,
         r#"{"seed": 8, "learning_rate": 0.01}"#,
         "[1, 2]",
         "not json",

@@ -5,25 +5,7 @@ mod common;
 use seq2seq_playground::data::TaskKind;
 use seq2seq_playground::data::tasks::zh_en_pairs;
 use seq2seq_playground::model::AttentionKind;
-use seq2seq_playground::train::{RunConfig, Trainer};
-
-/// The step at which `config` first validates at >= 95% exact (validated every `every` steps),
-/// or the accuracies seen when it did not within `budget` steps.
-fn steps_to_95_percent(config: RunConfig, budget: usize, every: usize) -> Result<usize, String> {
-    let mut trainer = Trainer::new(config, &common::cpu()).expect("a valid config");
-    let mut seen = Vec::new();
-    while trainer.step_count() < budget {
-        for _ in 0..every {
-            assert!(!pollster::block_on(trainer.step()).unwrap().diverged);
-        }
-        let eval = pollster::block_on(trainer.evaluate(usize::MAX)).unwrap();
-        seen.push((eval.step, eval.exact_accuracy));
-        if eval.exact_accuracy >= 0.95 {
-            return Ok(eval.step);
-        }
-    }
-    Err(format!("{seen:?}"))
-}
+use seq2seq_playground::train::RunConfig;
 
 /// The budget of the reverse 4-8 test: measured on seeds 1-5 (2026-11-28, validating every 25
 /// steps) the default model reached 95% exact after 175, 200, 300, 225 and 225 steps; the
@@ -38,7 +20,7 @@ fn reverse_short_reaches_95_percent_exact_with_the_default_config_on_several_see
     for seed in 1..=5 {
         let mut config = config.clone();
         config.train.seed = seed;
-        match steps_to_95_percent(config, REVERSE_BUDGET, 25) {
+        match common::steps_to_95_percent(config, REVERSE_BUDGET, 25) {
             Ok(step) => reached.push((seed, step)),
             Err(seen) => panic!(
                 "seed {seed}: exact accuracy stayed under 0.95 within {REVERSE_BUDGET} steps: {seen}"

@@ -435,7 +435,7 @@ fn scatter_marks_special_tokens_and_turns_with_the_camera() {
 }
 
 #[test]
-fn a_real_run_gives_data_for_all_four_plots() {
+fn a_real_run_gives_data_for_every_plot() {
     let mut config = RunConfig::default();
     config.task.dataset_size = 200;
     let mut trainer = Trainer::new(config, &common::cpu()).unwrap();
@@ -490,13 +490,23 @@ fn a_real_run_gives_data_for_all_four_plots() {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
 
-    // And the four plots draw from it.
+    // And the plots draw from it (an RNN has no heads or positions: those say so).
+    assert!(data.heads.is_none() && data.positions.is_none());
     let mut plots = Plots::default();
     plots.set_data(data);
     plots.curves.push_train(3.0, 2.5);
     for &which in PlotName::VARIANTS {
         let frame = Frame::render(|area| plots.draw(which, area));
-        assert!(frame.ink_in(0, 0, W, H) > 2000, "{which:?} is drawn");
+        let ink = frame.ink_in(0, 0, W, H);
+        match which {
+            PlotName::Heads | PlotName::Positions => {
+                assert!(
+                    ink > 100 && ink < 5000,
+                    "{which:?} says it is a Transformer's ({ink})"
+                )
+            }
+            _ => assert!(ink > 2000, "{which:?} is drawn"),
+        }
     }
     let unknown = render_rgb(W, H, |area| plots.draw_named("pie-chart", area));
     assert!(
@@ -508,7 +518,7 @@ fn a_real_run_gives_data_for_all_four_plots() {
 }
 
 #[test]
-fn cli_writes_the_four_plots_as_png() {
+fn cli_writes_every_plot_as_png() {
     let dir = std::env::temp_dir().join(format!("seq2seq-plots-{}", std::process::id()));
     let checkpoint = dir.join("model.s2s");
     common::run_cli([
@@ -524,10 +534,15 @@ fn cli_writes_the_four_plots_as_png() {
         "--plots",
         dir.to_str().unwrap(),
     ]);
-    for name in ["embedding-3d", "attention", "padding-mask", "curves"] {
+    for name in PlotName::names() {
         let bytes = std::fs::read(dir.join(format!("{name}.png"))).expect(name);
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is a PNG");
-        assert!(bytes.len() > 5000, "{name} has content");
+        // (an RNN's heads and positions plots hold one line saying they are a Transformer's)
+        let transformer_only = ["attention-heads", "positional-encoding"].contains(&name);
+        assert!(
+            bytes.len() > if transformer_only { 1000 } else { 5000 },
+            "{name} has content"
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -589,4 +604,126 @@ fn the_beam_view_draws_each_kept_hypothesis_where_its_step_and_row_say() {
     // An empty view says what to do instead of drawing axes.
     let empty = Frame::render(|area| draw_beam(area, &BeamView::default()));
     assert!(empty.ink_in(0, 0, W, 40) > 100 && empty.ink_in(0, 60, W, H) == 0);
+}
+
+#[test]
+fn a_transformer_shows_every_head_in_its_colours_and_its_positions() {
+    use seq2seq_playground::model::{ModelKind, PositionKind};
+    use seq2seq_playground::viz::heads::{BLOCKED, HeadsChoice, head_panels};
+    use seq2seq_playground::viz::positions::diverging;
+    let mut config = RunConfig::default();
+    config.task.dataset_size = 200;
+    config.model.kind = ModelKind::Transformer;
+    config.model.embedding_size = 16;
+    config.model.heads = 4;
+    config.model.layers = 2;
+    config.model.positions = PositionKind::Learned;
+    let mut trainer = Trainer::new(config, &common::cpu()).unwrap();
+    for _ in 0..3 {
+        pollster::block_on(trainer.step()).unwrap();
+    }
+    let data = pollster::block_on(trainer.plot_data(&PlotExample::Validation(0))).unwrap();
+    let heads = data.heads.clone().expect("a Transformer's heads");
+    let attention = data.attention.clone().expect("the decoded example");
+    assert_eq!(heads.source_tokens, attention.source_tokens);
+    assert_eq!(heads.target_tokens[0], "<bos>");
+    for kind in [
+        HeadsKind::EncoderSelf,
+        HeadsKind::DecoderSelf,
+        HeadsKind::Cross,
+    ] {
+        let layers = heads.of(kind);
+        assert_eq!(layers.len(), 2, "{kind:?}: one entry per layer");
+        let (queries, keys) = heads.axes(kind);
+        for layer in layers {
+            assert_eq!(layer.len(), 4, "{kind:?}: four heads");
+            for head in layer {
+                assert_eq!(head.len(), queries.len());
+                for (q, row) in head.iter().enumerate() {
+                    assert_eq!(row.len(), keys.len());
+                    assert!(
+                        (row.iter().sum::<f32>() - 1.0).abs() < 1e-4,
+                        "{kind:?} row sums to 1"
+                    );
+                    if kind == HeadsKind::DecoderSelf {
+                        assert!(
+                            row[q + 1..].iter().all(|&w| w == 0.0),
+                            "no weight on a later key"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let positions = data.positions.clone().expect("a Transformer's positions");
+    assert!(positions.learned);
+    assert!(positions.matrix.iter().all(|row| row.len() == 16));
+
+    let mut plots = Plots::default();
+    plots.set_data(data);
+    // Decoder self-attention, top layer, all heads: each cell in its colour, blocked ones grey.
+    let choice = HeadsChoice {
+        kind: HeadsKind::DecoderSelf,
+        layer: 1,
+        head: None,
+    };
+    plots.options.heads = choice;
+    let frame = Frame::render(|area| plots.draw(PlotName::Heads, area));
+    let n = heads.target_tokens.len();
+    let panels = head_panels(4, (n, n), None, (W, H));
+    assert_eq!(panels.len(), 4);
+    for panel in &panels {
+        for q in 0..n {
+            for k in 0..n {
+                let [(x0, y0), (x1, _)] = panel.cell_rect(q, k);
+                if x1 - x0 < 5 {
+                    continue;
+                }
+                // near the top-left corner, off the hatching's rising diagonal
+                let pixel = frame.pixel((x0 + 1) as u32, (y0 + 1) as u32);
+                let expected = if k > q {
+                    BLOCKED
+                } else {
+                    theme::heat(f64::from(heads.decoder_self[1][panel.head][q][k]))
+                };
+                assert_eq!(
+                    pixel,
+                    (expected.0, expected.1, expected.2),
+                    "head {} ({q}, {k})",
+                    panel.head
+                );
+            }
+        }
+    }
+    // A click on head 3's panel picks it; enlarged, it is the only panel.
+    let [(x0, y0), (x1, y1)] = panels[2].cell_rect(0, 0);
+    assert_eq!(
+        plots.head_at(f64::from(x0 + x1) / 2.0, f64::from(y0 + y1) / 2.0),
+        Some(2)
+    );
+    plots.options.heads.head = Some(2);
+    Frame::render(|area| plots.draw(PlotName::Heads, area));
+    let enlarged = head_panels(4, (n, n), Some(2), (W, H));
+    assert_eq!(enlarged.len(), 1);
+    assert!(enlarged[0].cell > panels[0].cell);
+
+    // The positions: each cell in the diverging colour of its value.
+    let frame = Frame::render(|area| plots.draw(PlotName::Positions, area));
+    let layout = PositionsLayout::new(positions.matrix.len(), 16, (W, H));
+    let limit = positions
+        .matrix
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+    for (p, row) in positions.matrix.iter().enumerate() {
+        for (d, &value) in row.iter().enumerate() {
+            let [(x0, y0), (x1, y1)] = layout.cell_rect(p, d);
+            let expected = diverging(f64::from(value), limit);
+            assert_eq!(
+                frame.pixel(((x0 + x1) / 2) as u32, ((y0 + y1) / 2) as u32),
+                (expected.0, expected.1, expected.2),
+                "position {p}, dimension {d}"
+            );
+        }
+    }
 }

@@ -104,9 +104,10 @@ fn check(device: &Device, cell: CellKind, attention: AttentionKind, layers: usiz
     );
 
     let ours = model.forward(source.clone(), mask.clone(), target.clone());
-    let encoded = encode_step_by_step(&model.encoder, source, mask.clone());
+    let rnn = model.rnn().expect("an RNN model");
+    let encoded = encode_step_by_step(&rnn.encoder, source, mask.clone());
     let all_true = Tensor::<2, Bool>::full([batch, target_len], true, &device);
-    let reference = model.decoder.scheduled(&encoded, mask, target, all_true);
+    let reference = rnn.decoder.scheduled(&encoded, mask, target, all_true);
 
     let what = format!("{cell:?} {attention:?} {layers} layer(s)");
     assert_close(

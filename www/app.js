@@ -1,5 +1,5 @@
 // The page: wires buttons to the training worker and shows what it reports. Logic lives in Rust.
-import init, { controlSpecs } from '../pkg/seq2seq_playground.js';
+import init, { controlSpecs, drawSchedule } from '../pkg/seq2seq_playground.js';
 import { createPlots } from './plots.js';
 import {
   configFromHash, writeHash, showConfig, clearConfigMessages, showConfigErrors, trainSettingInputs, wireControls,
@@ -89,6 +89,19 @@ async function main() {
     $('save').disabled = false;
   };
 
+  // The learning-rate schedule beside its controls, the run's step marked (drawn by Rust).
+  let scheduleDrawnAt = null;
+  const showSchedule = (force = false) => {
+    if (!app.config || (!force && scheduleDrawnAt !== null && Math.abs(step - scheduleDrawnAt) < 10)) return;
+    scheduleDrawnAt = step;
+    try {
+      const rate = drawSchedule(JSON.stringify(app.config.train), step, $('schedule-preview'));
+      $('current-rate').textContent = `rate at step ${step}: ${rate.toPrecision(3)}`;
+    } catch (e) {
+      setStatus(`the schedule could not be drawn: ${e}`, 'error');
+    }
+  };
+
   // `keep`: a control not to overwrite (the one being typed in).
   const showRun = (config, data, keep = null) => {
     app.config = config;
@@ -96,6 +109,7 @@ async function main() {
     $('task-name').textContent = taskName(config, data);
     showConfig(config, data && data.own_data ? taskName(config, data) : null, keep);
     writeHash(config);
+    showSchedule(true);
   };
 
   const rememberSave = async ({ bytes, step: savedStep, config }) => {
@@ -155,6 +169,7 @@ async function main() {
         if (evaluation) plots.recordEvaluation(evaluation);
         step = report.last.step;
         $('step').textContent = step;
+        showSchedule();
         if (report.steps_done > 0) $('loss').textContent = report.mean_loss.toFixed(4);
         if (evaluation) {
           $('accuracy').textContent = percent(evaluation.token_accuracy);
@@ -369,7 +384,14 @@ async function offerResume(send) {
 // the worker, which owns the model.
 function wirePlotControls(send, plots, specs) {
   const labelTop = specs['page.label_top'];
+  const headsLayer = specs['page.heads_layer'];
+  let headFocus = null;
   const options = () => ({
+    heads: {
+      kind: $('heads-kind').value,
+      layer: withinSpec(headsLayer, Number($('heads-layer').value)) ? Number($('heads-layer').value) - 1 : 0,
+      head: headFocus,
+    },
     embedding_side: $('embedding-side').value,
     course_example: $('course-example').checked,
     loss_scale: $('log-scale').checked ? 'log' : 'linear',
@@ -377,7 +399,7 @@ function wirePlotControls(send, plots, specs) {
     label_tokens: $('embedding-labels').value.split(/\s+/).filter(Boolean),
     search: $('embedding-search').value.trim(),
   });
-  for (const id of ['embedding-side', 'course-example', 'log-scale', 'embedding-top', 'embedding-labels']) {
+  for (const id of ['embedding-side', 'course-example', 'log-scale', 'embedding-top', 'embedding-labels', 'heads-kind', 'heads-layer']) {
     $(id).addEventListener('change', () => plots.setOptions(options()));
   }
   $('embedding-top').addEventListener('change', () => {
@@ -385,6 +407,11 @@ function wirePlotControls(send, plots, specs) {
     $('embedding-top-message').textContent = ok ? '' : `${refusalText(labelTop)}; labelling ${labelTop.default}`;
   });
   $('embedding-search').addEventListener('input', () => plots.setOptions(options()));
+  // A click on a head enlarges it; a click on the enlarged one goes back to all heads.
+  plots.onHeadPick((head) => {
+    headFocus = headFocus === null ? head : null;
+    plots.setOptions(options());
+  });
   // A click on a point of the scatter searches for its token.
   plots.onPick((token) => {
     $('embedding-search').value = token;

@@ -111,7 +111,13 @@ export function showConfig(config, ownData = null, keep = null) {
   }
   for (const input of configInputs()) {
     const value = getPath(config, input.dataset.configPath);
-    if (value !== undefined && !editing(input)) input.value = String(value);
+    if (value === undefined || editing(input)) continue;
+    if (input.type === 'checkbox') input.checked = Boolean(value);
+    else input.value = String(value);
+  }
+  // Only the settings of the chosen architecture are shown.
+  for (const label of document.querySelectorAll('[data-for-kind]')) {
+    label.hidden = label.dataset.forKind !== (config.model?.kind ?? 'rnn');
   }
   const task = $('task');
   task.querySelector(`option[value="${OWN_DATA}"]`)?.remove();
@@ -149,6 +155,7 @@ export function showConfigErrors(errors, fallbackId) {
 
 function controlValue(input) {
   if (input.tagName === 'SELECT') return input.value;
+  if (input.type === 'checkbox') return input.checked;
   return input.value.trim() === '' ? null : Number(input.value);
 }
 

@@ -79,6 +79,15 @@ export function createPlots({ onError }) {
     pressedAt = null;
   });
   scatter.addEventListener('pointerup', endDrag);
+  // A click on a head enlarges it (or, when one is enlarged, goes back to all of them).
+  const heads = document.getElementById('attention-heads');
+  let onHeadPick = () => {};
+  heads.addEventListener('click', (e) => {
+    const box = heads.getBoundingClientRect();
+    const x = (e.clientX - box.left) * (heads.width / box.width);
+    const y = (e.clientY - box.top) * (heads.height / box.height);
+    onHeadPick(board.headAt(x, y) ?? null);
+  });
   scatter.addEventListener('pointercancel', endDrag);
   scatter.addEventListener('wheel', (e) => {
     e.preventDefault();
@@ -118,7 +127,7 @@ export function createPlots({ onError }) {
     setData(json) {
       board.setData(json);
       showNeighbours();
-      redraw('embedding-3d', 'attention', 'padding-mask');
+      redraw('embedding-3d', 'attention', 'padding-mask', 'attention-heads', 'positional-encoding');
     },
     recordTrain(step, loss) {
       board.recordTrain(step, loss);
@@ -132,10 +141,13 @@ export function createPlots({ onError }) {
     setOptions(options) {
       board.setOptions(JSON.stringify(options));
       showNeighbours();
-      redraw('embedding-3d', 'curves');
+      redraw('embedding-3d', 'curves', 'attention-heads');
     },
     onPick(callback) {
       onPick = callback;
+    },
+    onHeadPick(callback) {
+      onHeadPick = callback;
     },
     // The try-it box's beam search, drawn at once (null: the view says how to get one).
     showBeam(beam) {

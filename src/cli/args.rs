@@ -2,9 +2,11 @@
 
 use super::device::DeviceArg;
 use crate::data::TaskKind;
-use crate::model::{AttentionKind, CellKind, InitKind};
+use crate::model::{AttentionKind, CellKind, InitKind, ModelKind, NormPlacement, PositionKind};
 use crate::train::RunConfig;
 use crate::train::config::limits;
+use crate::train::optimizer::OptimizerKind;
+use crate::train::schedule::ScheduleKind;
 use crate::train::search::{self, Strategy};
 use crate::train::translate::MAX_OUTPUT_TOKENS;
 use crate::viz::PlotName;
@@ -87,8 +89,11 @@ pub struct RunArgs {
     /// Share of the pairs kept for validation (the last ones).
     #[arg(long, help = ranged("Share of the pairs kept for validation (the last ones)", &limits::VALID_FRACTION))]
     pub valid_fraction: Option<f64>,
+    /// Architecture.
+    #[arg(long, value_parser = named::<ModelKind>())]
+    pub model: Option<ModelKind>,
     /// Embedding size.
-    #[arg(long, help = ranged("Embedding size", &limits::EMBEDDING_SIZE))]
+    #[arg(long, help = ranged("Embedding size, the Transformer's d_model", &limits::EMBEDDING_SIZE))]
     pub embedding: Option<usize>,
     /// Hidden size.
     #[arg(long, help = ranged("Hidden size", &limits::HIDDEN_SIZE))]
@@ -96,8 +101,8 @@ pub struct RunArgs {
     /// Recurrent cell.
     #[arg(long, value_parser = named::<CellKind>())]
     pub cell: Option<CellKind>,
-    /// Recurrent layers.
-    #[arg(long, help = ranged("Recurrent layers", &limits::LAYERS))]
+    /// Layers on each side.
+    #[arg(long, help = format!("{}; an RNN stacks at most {}", ranged("Layers on each side", &limits::LAYERS), limits::RNN_LAYERS))]
     pub layers: Option<usize>,
     /// Attention.
     #[arg(long, value_parser = named::<AttentionKind>())]
@@ -105,6 +110,24 @@ pub struct RunArgs {
     /// Initialisation.
     #[arg(long, value_parser = named::<InitKind>())]
     pub init: Option<InitKind>,
+    /// Transformer attention heads.
+    #[arg(long, help = ranged("Transformer attention heads, dividing the embedding size", &limits::HEADS))]
+    pub heads: Option<usize>,
+    /// Transformer feed-forward size.
+    #[arg(long, help = ranged("Transformer feed-forward size", &limits::FF_SIZE))]
+    pub ff_size: Option<usize>,
+    /// Transformer dropout while training.
+    #[arg(long, help = ranged("Transformer dropout while training, 0 = off", &limits::DROPOUT))]
+    pub dropout: Option<f64>,
+    /// Transformer layer norm placement.
+    #[arg(long, value_parser = named::<NormPlacement>())]
+    pub norm: Option<NormPlacement>,
+    /// Transformer positional encoding.
+    #[arg(long, value_parser = named::<PositionKind>())]
+    pub positions: Option<PositionKind>,
+    /// Transformer: the output projection is the target embedding's transpose.
+    #[arg(long)]
+    pub tied_embeddings: bool,
     /// Adam learning rate.
     #[arg(long, help = ranged("Adam learning rate", &limits::LEARNING_RATE))]
     pub lr: Option<f64>,
@@ -117,6 +140,27 @@ pub struct RunArgs {
     /// Gradient clipping by global norm (0 = off).
     #[arg(long, help = ranged("Gradient clipping by global norm, 0 = off", &limits::CLIP_NORM))]
     pub clip_norm: Option<f64>,
+    /// Optimiser.
+    #[arg(long, value_parser = named::<OptimizerKind>())]
+    pub optimizer: Option<OptimizerKind>,
+    /// SGD momentum.
+    #[arg(long, help = ranged("SGD momentum", &limits::MOMENTUM))]
+    pub momentum: Option<f64>,
+    /// Weight decay.
+    #[arg(long, help = ranged("Weight decay (L2 for Adam and SGD, decoupled for AdamW), 0 = off", &limits::WEIGHT_DECAY))]
+    pub weight_decay: Option<f64>,
+    /// Learning-rate schedule.
+    #[arg(long, value_parser = named::<ScheduleKind>())]
+    pub schedule: Option<ScheduleKind>,
+    /// Warm-up steps.
+    #[arg(long, help = ranged("Warm-up steps of the warm-up schedules", &limits::WARMUP_STEPS))]
+    pub warmup_steps: Option<usize>,
+    /// Decay steps.
+    #[arg(long, help = ranged("The cosine's length after warm-up; the step schedule's period", &limits::DECAY_STEPS))]
+    pub decay_steps: Option<usize>,
+    /// Label smoothing.
+    #[arg(long, help = ranged("Label smoothing, 0 = off", &limits::LABEL_SMOOTHING))]
+    pub label_smoothing: Option<f64>,
     /// Seed of data, weights and batches.
     #[arg(long, help = ranged("Seed of data, weights and batches", &limits::SEED))]
     pub seed: Option<u64>,
@@ -143,9 +187,17 @@ impl RunArgs {
             m.embedding_size => self.embedding,
             m.hidden_size => self.hidden, m.cell => self.cell, m.layers => self.layers,
             m.attention => self.attention, m.init => self.init, r.learning_rate => self.lr,
+            m.kind => self.model, m.heads => self.heads, m.ff_size => self.ff_size,
+            m.dropout => self.dropout, m.norm => self.norm, m.positions => self.positions,
             r.batch_size => self.batch_size, r.teacher_forcing => self.teacher_forcing,
-            r.clip_norm => self.clip_norm,
+            r.clip_norm => self.clip_norm, r.optimizer => self.optimizer,
+            r.momentum => self.momentum, r.weight_decay => self.weight_decay,
+            r.schedule => self.schedule, r.warmup_steps => self.warmup_steps,
+            r.decay_steps => self.decay_steps, r.label_smoothing => self.label_smoothing,
         );
+        if self.tied_embeddings {
+            m.tied_embeddings = true;
+        }
         if let Some(seed) = self.seed {
             t.seed = seed;
             r.seed = seed;
@@ -172,7 +224,7 @@ pub struct TrainArgs {
     pub run: RunArgs,
     /// Go on with the run saved in this file (by `train` or the page's Save) instead of starting
     /// a new one; its own settings are used and the run settings above must not be given.
-    #[arg(long, conflicts_with_all = ["config", "task", "min_len", "max_len", "dataset_size", "valid_fraction", "embedding", "hidden", "cell", "layers", "attention", "init", "lr", "batch_size", "teacher_forcing", "clip_norm", "seed", "data"])]
+    #[arg(long, conflicts_with_all = ["config", "task", "min_len", "max_len", "dataset_size", "valid_fraction", "model", "embedding", "hidden", "cell", "layers", "attention", "init", "heads", "ff_size", "dropout", "norm", "positions", "tied_embeddings", "lr", "batch_size", "teacher_forcing", "clip_norm", "optimizer", "momentum", "weight_decay", "schedule", "warmup_steps", "decay_steps", "label_smoothing", "seed", "data"])]
     pub resume: Option<PathBuf>,
     /// Train on your own `source<TAB>target` file instead of a task (the page's parser and
     /// limits: every refused line is reported by number and reason, the good ones are used).
@@ -331,7 +383,11 @@ mod tests {
                 limits::HIDDEN_SIZE.start(),
                 limits::HIDDEN_SIZE.end()
             ),
-            "Recurrent layers (1 to 2)".to_string(),
+            "Layers on each side (1 to 4); an RNN stacks at most 2".to_string(),
+            "Transformer attention heads, dividing the embedding size (1 to 16)".to_string(),
+            "pre-LN (norm, sublayer, add)".to_string(),
+            "warm-up, then 1/sqrt(step) (the Transformer paper's)".to_string(),
+            "Label smoothing, 0 = off (0 to 0.5)".to_string(),
             "Sequences per step (1 to 512)".to_string(),
             "Adam learning rate (0.000001 to 10)".to_string(),
             "Longest source of the symbol tasks (1 to 64)".to_string(),

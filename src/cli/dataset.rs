@@ -8,7 +8,7 @@ use super::args::{DatasetArgs, config_errors};
 use crate::data::vocab::{BOS, EOS, PAD, UNK};
 use crate::data::{Batcher, BatcherPosition};
 use crate::train::Trainer;
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{ModuleVisitor, Param};
 use burn::prelude::{Device, Tensor};
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -54,7 +54,7 @@ pub fn run(args: DatasetArgs) -> Result<(), String> {
             .collect::<Vec<_>>()
     };
     let mut weights = NamedWeights::default();
-    trainer.model().visit(&mut weights);
+    trainer.model().visit_architecture(&mut weights);
     let train_len = data.train.len();
     let epoch_orders: Vec<Vec<usize>> = (0..EPOCHS_OF_ORDER)
         .map(|epoch| {

@@ -1,4 +1,4 @@
-//! `train --plots DIR`: the page's four plots written as PNG files, with the same drawing code.
+//! `train --plots DIR`: the page's plots written as PNG files, with the same drawing code.
 
 use crate::train::Trainer;
 use crate::train::plot_data::PlotExample;

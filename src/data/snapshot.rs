@@ -18,6 +18,77 @@ pub struct PlotData {
     pub masks: MaskView,
     /// One decoded example with its attention.
     pub attention: Option<AttentionView>,
+    /// A Transformer's every head for that example (`None` for an RNN).
+    #[serde(default)]
+    pub heads: Option<HeadsView>,
+    /// A Transformer's positional encodings (`None` for an RNN).
+    #[serde(default)]
+    pub positions: Option<PositionsView>,
+}
+
+menu_enum! {
+    case = "kebab-case";
+    /// Which attention of a Transformer layer.
+    pub enum HeadsKind {
+        /// Cross-attention: target positions over source positions.
+        #[strum(message = "cross (output over source)")]
+        #[default]
+        Cross,
+        /// Encoder self-attention: source positions over source positions.
+        #[strum(message = "encoder self (source over source)")]
+        EncoderSelf,
+        /// Decoder masked self-attention: target positions over themselves and earlier ones.
+        #[strum(message = "decoder self (output over earlier output)")]
+        DecoderSelf,
+    }
+}
+
+/// Weights `[layer][head][query][key]`.
+pub type LayerHeads = Vec<Vec<Vec<Vec<f32>>>>;
+
+/// Every attention head of a Transformer for one example (its decoded output read back
+/// teacher-forced, so the queries are the decoder's input tokens).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HeadsView {
+    /// Source tokens.
+    pub source_tokens: Vec<String>,
+    /// The decoder's input tokens (`<bos>` + the output).
+    pub target_tokens: Vec<String>,
+    /// Encoder self-attention per layer and head.
+    pub encoder_self: LayerHeads,
+    /// Decoder self-attention per layer and head (keys ahead of the query get 0: causal mask).
+    pub decoder_self: LayerHeads,
+    /// Cross-attention per layer and head.
+    pub cross: LayerHeads,
+}
+
+impl HeadsView {
+    /// The weights of one kind, per layer.
+    pub fn of(&self, kind: HeadsKind) -> &LayerHeads {
+        match kind {
+            HeadsKind::EncoderSelf => &self.encoder_self,
+            HeadsKind::DecoderSelf => &self.decoder_self,
+            HeadsKind::Cross => &self.cross,
+        }
+    }
+
+    /// Query (row) and key (column) tokens of one kind.
+    pub fn axes(&self, kind: HeadsKind) -> (&[String], &[String]) {
+        match kind {
+            HeadsKind::EncoderSelf => (&self.source_tokens, &self.source_tokens),
+            HeadsKind::DecoderSelf => (&self.target_tokens, &self.target_tokens),
+            HeadsKind::Cross => (&self.target_tokens, &self.source_tokens),
+        }
+    }
+}
+
+/// A Transformer's positional encodings: one vector per position.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PositionsView {
+    /// Learned (trained) rather than fixed sinusoids.
+    pub learned: bool,
+    /// `[position][dimension]`, the first positions a sequence of the data can reach.
+    pub matrix: Vec<Vec<f32>>,
 }
 
 /// An embedding matrix with its tokens: row `i` is the vector of `tokens[i]`.

@@ -9,39 +9,24 @@ use super::activation::tanh;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
-use serde::{Deserialize, Serialize};
 
-/// How the decoder scores source positions.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    Default,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumMessage,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum AttentionKind {
-    /// No attention: one fixed context vector (the encoder's final state) for every step.
-    #[strum(message = "none (fixed context vector)")]
-    None,
-    /// Luong dot: `score = s · h`.
-    #[strum(message = "dot (Luong)")]
-    Dot,
-    /// Luong general: `score = s · (W h)`.
-    #[strum(message = "general (Luong)")]
-    General,
-    /// Bahdanau additive: `score = v · tanh(W h + U s)`.
-    #[strum(message = "additive (Bahdanau)")]
-    #[default]
-    Additive,
+menu_enum! {
+    /// How the decoder scores source positions.
+    pub enum AttentionKind {
+        /// No attention: one fixed context vector (the encoder's final state) for every step.
+        #[strum(message = "none (fixed context vector)")]
+        None,
+        /// Luong dot: `score = s · h`.
+        #[strum(message = "dot (Luong)")]
+        Dot,
+        /// Luong general: `score = s · (W h)`.
+        #[strum(message = "general (Luong)")]
+        General,
+        /// Bahdanau additive: `score = v · tanh(W h + U s)`.
+        #[strum(message = "additive (Bahdanau)")]
+        #[default]
+        Additive,
+    }
 }
 
 /// Configuration of an [`Attention`].

@@ -14,36 +14,21 @@ use super::activation::tanh;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
-use serde::{Deserialize, Serialize};
 
-/// Which recurrent cell.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    Default,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumMessage,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum CellKind {
-    /// Elman RNN: `h' = tanh(W x + U h + b)`; forgets fast, gradients vanish.
-    #[strum(message = "RNN")]
-    Rnn,
-    /// Gated recurrent unit: update and reset gates.
-    #[strum(message = "GRU")]
-    #[default]
-    Gru,
-    /// Long short-term memory: input, forget, output gates and a cell memory.
-    #[strum(message = "LSTM")]
-    Lstm,
+menu_enum! {
+    /// Which recurrent cell.
+    pub enum CellKind {
+        /// Elman RNN: `h' = tanh(W x + U h + b)`; forgets fast, gradients vanish.
+        #[strum(message = "RNN")]
+        Rnn,
+        /// Gated recurrent unit: update and reset gates.
+        #[strum(message = "GRU")]
+        #[default]
+        Gru,
+        /// Long short-term memory: input, forget, output gates and a cell memory.
+        #[strum(message = "LSTM")]
+        Lstm,
+    }
 }
 
 impl CellKind {

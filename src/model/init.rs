@@ -3,33 +3,18 @@
 //! table has no fan-in.
 
 use burn::nn::Initializer;
-use serde::{Deserialize, Serialize};
 
-/// How weights start.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    Default,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumMessage,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum InitKind {
-    /// Xavier/Glorot: variance 2 / (fan_in + fan_out), suited to tanh and sigmoid units.
-    #[strum(message = "Xavier/Glorot")]
-    #[default]
-    Xavier,
-    /// He/Kaiming: variance 2 / fan_in, suited to ReLU units.
-    #[strum(message = "He/Kaiming")]
-    He,
+menu_enum! {
+    /// How weights start.
+    pub enum InitKind {
+        /// Xavier/Glorot: variance 2 / (fan_in + fan_out), suited to tanh and sigmoid units.
+        #[strum(message = "Xavier/Glorot")]
+        #[default]
+        Xavier,
+        /// He/Kaiming: variance 2 / fan_in, suited to ReLU units.
+        #[strum(message = "He/Kaiming")]
+        He,
+    }
 }
 
 impl InitKind {

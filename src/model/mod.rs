@@ -1,5 +1,6 @@
 //! The model, named as the course names it: [`Embedding`](burn::nn::Embedding) ->
-//! [`Encoder`] -> [`Attention`] -> [`Decoder`] -> output projection, assembled in [`Seq2Seq`].
+//! [`Encoder`] -> [`Attention`] -> [`Decoder`] -> output projection, assembled in
+//! [`RnnSeq2Seq`]; or the [`Transformer`] the course leads to. [`Seq2Seq`] is either.
 
 pub mod activation;
 pub mod attention;
@@ -8,13 +9,17 @@ pub mod decoder;
 pub mod encoder;
 pub mod init;
 pub mod recurrence;
+pub mod rnn_seq2seq;
 pub mod seq2seq;
 pub mod stepwise;
+pub mod transformer;
 
 pub use attention::{Attention, AttentionConfig, AttentionKind};
 pub use cell::{CellKind, CellState, RecurrentCell, RecurrentCellConfig};
 pub use decoder::{Decoder, DecoderConfig, DecoderOutput, GreedyOutput};
 pub use encoder::{Encoder, EncoderConfig, EncoderOutput};
 pub use init::InitKind;
-pub use seq2seq::{Seq2Seq, Seq2SeqConfig};
+pub use rnn_seq2seq::RnnSeq2Seq;
+pub use seq2seq::{ModelKind, SearchState, Seq2Seq, Seq2SeqConfig};
 pub use stepwise::{DecoderState, StepOutput};
+pub use transformer::{NormPlacement, PositionKind, Transformer, TransformerConfig};

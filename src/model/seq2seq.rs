@@ -1,10 +1,27 @@
-//! The whole model: encoder and decoder, built from one config.
+//! The whole model, built from one config: the RNN encoder-decoder ([`RnnSeq2Seq`]) or the
+//! [`Transformer`], behind the one interface the trainer, the decoding strategies and the plots
+//! use.
 
+use super::transformer::{NormPlacement, PositionKind, TransformerConfig, TransformerState};
 use super::{
-    AttentionKind, CellKind, Decoder, DecoderConfig, DecoderOutput, Encoder, EncoderConfig,
-    GreedyOutput, InitKind,
+    AttentionKind, CellKind, DecoderConfig, DecoderOutput, DecoderState, EncoderConfig,
+    GreedyOutput, InitKind, RnnSeq2Seq, Transformer,
 };
+use burn::module::{Module, ModuleVisitor};
 use burn::prelude::*;
+
+menu_enum! {
+    /// Which architecture a run trains.
+    pub enum ModelKind {
+        /// Recurrent encoder and decoder (RNN, LSTM or GRU cells) with attention.
+        #[strum(message = "RNN encoder-decoder")]
+        #[default]
+        Rnn,
+        /// Encoder-decoder Transformer: self-attention, cross-attention, positions.
+        #[strum(message = "Transformer")]
+        Transformer,
+    }
+}
 
 /// Configuration of a [`Seq2Seq`] model: every architecture choice the page offers.
 #[derive(Config, Debug, PartialEq)]
@@ -13,30 +30,58 @@ pub struct Seq2SeqConfig {
     pub source_vocab_size: usize,
     /// Target vocabulary size.
     pub target_vocab_size: usize,
-    /// Embedding size (both sides).
+    /// RNN or Transformer.
+    #[config(default = "ModelKind::Rnn")]
+    pub kind: ModelKind,
+    /// Embedding size (both sides); the Transformer's `d_model`.
     #[config(default = 32)]
     pub embedding_size: usize,
-    /// Hidden state size (encoder and decoder).
+    /// Hidden state size (encoder and decoder; RNN only).
     #[config(default = 64)]
     pub hidden_size: usize,
-    /// Recurrent cell (encoder and decoder).
+    /// Recurrent cell (encoder and decoder; RNN only).
     #[config(default = "CellKind::Gru")]
     pub cell: CellKind,
-    /// Stacked recurrent layers (1-2).
+    /// Stacked layers on each side (RNN 1-2, Transformer 1-4).
     #[config(default = 1)]
     pub layers: usize,
-    /// Attention scoring.
+    /// Attention scoring (RNN only).
     #[config(default = "AttentionKind::Additive")]
     pub attention: AttentionKind,
     /// Weight initialisation.
     #[config(default = "InitKind::Xavier")]
     pub init: InitKind,
+    /// Attention heads (Transformer only; divides `embedding_size`).
+    #[config(default = 4)]
+    pub heads: usize,
+    /// Feed-forward inner size (Transformer only).
+    #[config(default = 128)]
+    pub ff_size: usize,
+    /// Dropout while training (Transformer only).
+    #[config(default = 0.1)]
+    pub dropout: f64,
+    /// Layer norm placement (Transformer only).
+    #[config(default = "NormPlacement::Pre")]
+    pub norm: NormPlacement,
+    /// Positional encoding (Transformer only).
+    #[config(default = "PositionKind::Sinusoidal")]
+    pub positions: PositionKind,
+    /// Output projection tied to the target embedding (Transformer only).
+    #[config(default = false)]
+    pub tied_embeddings: bool,
 }
 
 impl Seq2SeqConfig {
     /// Builds the model on `device`.
     pub fn init(&self, device: &Device) -> Seq2Seq {
-        Seq2Seq {
+        match self.kind {
+            ModelKind::Rnn => Seq2Seq::Rnn(self.init_rnn(device)),
+            ModelKind::Transformer => Seq2Seq::Transformer(self.transformer().init(device)),
+        }
+    }
+
+    fn init_rnn(&self, device: &Device) -> RnnSeq2Seq {
+        RnnSeq2Seq {
             encoder: EncoderConfig::new(
                 self.source_vocab_size,
                 self.embedding_size,
@@ -58,15 +103,48 @@ impl Seq2SeqConfig {
             .init(device),
         }
     }
+
+    /// The Transformer this config describes (`d_model` = `embedding_size`).
+    pub fn transformer(&self) -> TransformerConfig {
+        TransformerConfig::new(self.source_vocab_size, self.target_vocab_size)
+            .with_d_model(self.embedding_size)
+            .with_heads(self.heads)
+            .with_layers(self.layers)
+            .with_ff_size(self.ff_size)
+            .with_dropout(self.dropout)
+            .with_norm(self.norm)
+            .with_positions(self.positions)
+            .with_tied_embeddings(self.tied_embeddings)
+            .with_init(self.init)
+    }
 }
 
-/// Encoder-decoder with (optional) attention.
+/// The model a run trains.
 #[derive(Module, Debug)]
-pub struct Seq2Seq {
-    /// Reads the source.
-    pub encoder: Encoder,
-    /// Writes the target.
-    pub decoder: Decoder,
+pub enum Seq2Seq {
+    /// Recurrent encoder-decoder.
+    Rnn(RnnSeq2Seq),
+    /// Transformer encoder-decoder.
+    Transformer(Transformer),
+}
+
+/// What a decoding strategy carries between steps, one row per hypothesis.
+#[derive(Debug, Clone)]
+pub enum SearchState {
+    /// The RNN decoder's states.
+    Rnn(Box<DecoderState>),
+    /// The Transformer's encoder output and tokens so far.
+    Transformer(Box<TransformerState>),
+}
+
+impl SearchState {
+    /// The state of the given rows (a row may be taken several times): `rows` `[n]`.
+    pub fn select(&self, rows: Tensor<1, Int>) -> Self {
+        match self {
+            Self::Rnn(state) => Self::Rnn(Box::new(state.select(rows))),
+            Self::Transformer(state) => Self::Transformer(Box::new(state.select(rows))),
+        }
+    }
 }
 
 impl Seq2Seq {
@@ -78,14 +156,14 @@ impl Seq2Seq {
         source_mask: Tensor<2>,
         target_input: Tensor<2, Int>,
     ) -> DecoderOutput {
-        let encoded = self.encoder.forward(source, source_mask.clone());
-        self.decoder
-            .forward_teacher_forced(&encoded, source_mask, target_input)
+        match self {
+            Self::Rnn(model) => model.forward(source, source_mask, target_input),
+            Self::Transformer(model) => model.forward(source, source_mask, target_input),
+        }
     }
 
-    /// Scores under scheduled sampling: like [`forward`](Self::forward), but each sequence
-    /// reads the true previous token only where `use_truth` `[batch, target_len]` is true, and
-    /// its own previous guess elsewhere.
+    /// Scores under scheduled sampling: each sequence reads the true previous token only where
+    /// `use_truth` `[batch, target_len]` is true, and its own previous guess elsewhere.
     pub fn forward_scheduled(
         &self,
         source: Tensor<2, Int>,
@@ -93,9 +171,14 @@ impl Seq2Seq {
         target_input: Tensor<2, Int>,
         use_truth: Tensor<2, Bool>,
     ) -> DecoderOutput {
-        let encoded = self.encoder.forward(source, source_mask.clone());
-        self.decoder
-            .scheduled(&encoded, source_mask, target_input, use_truth)
+        match self {
+            Self::Rnn(model) => {
+                model.forward_scheduled(source, source_mask, target_input, use_truth)
+            }
+            Self::Transformer(model) => {
+                model.forward_scheduled(source, source_mask, target_input, use_truth)
+            }
+        }
     }
 
     /// Greedy decoding for `steps` steps from BOS.
@@ -105,8 +188,86 @@ impl Seq2Seq {
         source_mask: Tensor<2>,
         steps: usize,
     ) -> GreedyOutput {
-        let encoded = self.encoder.forward(source, source_mask.clone());
-        self.decoder.greedy(&encoded, source_mask, steps)
+        match self {
+            Self::Rnn(model) => model.greedy(source, source_mask, steps),
+            Self::Transformer(model) => model.greedy(source, source_mask, steps),
+        }
+    }
+
+    /// The decoding state before the first step.
+    pub fn begin(&self, source: Tensor<2, Int>, source_mask: Tensor<2>) -> SearchState {
+        match self {
+            Self::Rnn(model) => {
+                let encoded = model.encoder.forward(source, source_mask.clone());
+                SearchState::Rnn(Box::new(model.decoder.begin(&encoded, source_mask)))
+            }
+            Self::Transformer(model) => {
+                SearchState::Transformer(Box::new(model.begin(source, source_mask)))
+            }
+        }
+    }
+
+    /// One decoding step reading `previous` `[rows, 1]`: the scores of the next token
+    /// `[rows, vocab]`.
+    ///
+    /// # Panics
+    /// When `state` was begun by the other kind of model.
+    pub fn step(&self, state: &mut SearchState, previous: Tensor<2, Int>) -> Tensor<2> {
+        match (self, state) {
+            (Self::Rnn(model), SearchState::Rnn(state)) => model.decoder.step(state, previous).0,
+            (Self::Transformer(model), SearchState::Transformer(state)) => {
+                model.step(state, previous).0
+            }
+            _ => panic!("a decoding state steps only with the model that began it"),
+        }
+    }
+
+    /// Target vocabulary size.
+    pub fn target_vocab_size(&self) -> usize {
+        match self {
+            Self::Rnn(model) => model.decoder.output.weight.dims()[1],
+            Self::Transformer(model) => model.target_vocab_size(),
+        }
+    }
+
+    /// The source and target embedding tables `[vocab, embedding]`.
+    pub fn embeddings(&self) -> (Tensor<2>, Tensor<2>) {
+        match self {
+            Self::Rnn(model) => (
+                model.encoder.embedding.weight.val(),
+                model.decoder.embedding.weight.val(),
+            ),
+            Self::Transformer(model) => (
+                model.source_embedding.weight.val(),
+                model.target_embedding.weight.val(),
+            ),
+        }
+    }
+
+    /// Visits the parameters with the architecture's own paths (`encoder.embedding.weight`),
+    /// without the variant's name that [`Module::visit`] puts first: the names checkpoints and
+    /// the peers' weight files use.
+    pub fn visit_architecture<V: ModuleVisitor>(&self, visitor: &mut V) {
+        match self {
+            Self::Rnn(model) => model.visit(visitor),
+            Self::Transformer(model) => model.visit(visitor),
+        }
+    }
+
+    /// The RNN model, if this is one.
+    pub fn rnn(&self) -> Option<&RnnSeq2Seq> {
+        match self {
+            Self::Rnn(model) => Some(model),
+            Self::Transformer(_) => None,
+        }
+    }
+
+    /// The Transformer, if this is one.
+    pub fn transformer(&self) -> Option<&Transformer> {
+        match self {
+            Self::Transformer(model) => Some(model),
+            Self::Rnn(_) => None,
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! fusion left those repeated small updates unfused; see README, "Kernel launches per step").
 
 use super::clipping::clip_by_global_norm;
+use super::optimizer::{OptimizerKind, UpdateRule};
 use super::tensors::DeviceError;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
@@ -43,6 +44,8 @@ impl Default for AdamSettings {
 struct Moments {
     /// Updates so far (every parameter is updated at every step).
     time: u32,
+    /// The optimiser they belong to (Adam and AdamW share theirs).
+    kind: OptimizerKind,
     /// Which parameter each stretch of the vectors belongs to, and its length.
     layout: Vec<(ParamId, usize)>,
     /// First moment (mean of gradients) `[total]`.
@@ -153,18 +156,20 @@ impl Adam {
         }
     }
 
-    /// Updates every parameter of `module` (a parameter without a gradient in `grads` counts as a
-    /// zero gradient).
+    /// Updates every parameter of `module` with Adam (a parameter without a gradient in `grads`
+    /// counts as a zero gradient).
     pub fn step<M: Module>(&mut self, learning_rate: f64, module: M, grads: GradientsParams) -> M {
-        self.step_clipped(learning_rate, module, grads, 0.0).0
+        self.step_clipped(UpdateRule::adam(learning_rate), module, grads, 0.0)
+            .0
     }
 
     /// Clips the gradients to a global L2 norm of at most `max_norm` (no clipping when 0), then
-    /// updates every parameter. Returns the module and the norm before clipping (`None` for a
-    /// module without parameters).
+    /// updates every parameter as `rule` says. Returns the module and the norm before clipping
+    /// (`None` for a module without parameters). The moments start afresh when the optimiser
+    /// changes (SGD keeps its velocity in the first moment).
     pub fn step_clipped<M: Module>(
         &mut self,
-        learning_rate: f64,
+        rule: UpdateRule,
         module: M,
         mut grads: GradientsParams,
         max_norm: f64,
@@ -173,21 +178,72 @@ impl Adam {
         let mut flatten = Flatten {
             grads: &mut grads,
             pieces: Vec::with_capacity(layout.len()),
+            weights: (rule.weight_decay > 0.0).then(Vec::new),
         };
         module.visit(&mut flatten);
         if flatten.pieces.is_empty() {
             return (module, None);
         }
         let (grad, norm) = clip_by_global_norm(Tensor::cat(flatten.pieces, 0), max_norm);
+        let weights = flatten.weights.map(|w| Tensor::cat(w, 0));
+        let decay = rule.weight_decay as f32;
+        // L2 (Adam, SGD): the decay joins the clipped gradient, as burn's optimisers add it.
+        let grad = match (&weights, rule.optimizer) {
+            (Some(w), OptimizerKind::Adam | OptimizerKind::Sgd) => {
+                grad + w.clone().mul_scalar(decay)
+            }
+            _ => grad,
+        };
+        let previous = self
+            .moments
+            .take()
+            .filter(|m| m.layout == layout && m.kind == rule.optimizer.moments());
+        let (moments, direction) = match rule.optimizer {
+            OptimizerKind::Adam | OptimizerKind::AdamW => self.adam(previous, layout, grad),
+            OptimizerKind::Sgd => {
+                let momentum = rule.momentum as f32;
+                let velocity = match &previous {
+                    Some(previous) => previous.first.clone().mul_scalar(momentum).add(grad),
+                    None => grad,
+                };
+                let moments = Moments {
+                    time: previous.as_ref().map_or(0, |p| p.time) + 1,
+                    kind: OptimizerKind::Sgd,
+                    layout,
+                    second: previous.map_or_else(|| velocity.zeros_like(), |p| p.second),
+                    first: velocity.clone(),
+                };
+                (moments, velocity)
+            }
+        };
+        let mut delta = direction.mul_scalar(rule.learning_rate);
+        if let (Some(w), OptimizerKind::AdamW) = (weights, rule.optimizer) {
+            // AdamW: the decay comes off the weights themselves, outside Adam's scaling.
+            delta = delta + w.mul_scalar(rule.learning_rate * rule.weight_decay);
+        }
+        self.moments = Some(moments);
+        let module = module.map(&mut Apply { delta, offset: 0 });
+        (module, Some(norm))
+    }
+
+    /// Adam's moments after `grad`, and its direction (before the learning rate), as burn's
+    /// `AdaptiveMomentum::transform`, operation for operation.
+    fn adam(
+        &self,
+        previous: Option<Moments>,
+        layout: Vec<(ParamId, usize)>,
+        grad: Tensor<1>,
+    ) -> (Moments, Tensor<1>) {
         let AdamSettings {
             beta_1,
             beta_2,
             epsilon,
         } = self.settings;
-        // As burn's `AdaptiveMomentum::transform`, operation for operation.
-        let moments = match self.moments.take() {
-            Some(previous) if previous.layout == layout => Moments {
+        let kind = OptimizerKind::Adam;
+        let moments = match previous {
+            Some(previous) => Moments {
                 time: previous.time + 1,
+                kind,
                 layout,
                 first: previous
                     .first
@@ -198,8 +254,9 @@ impl Adam {
                     .mul_scalar(beta_2)
                     .add(grad.square().mul_scalar(1.0 - beta_2)),
             },
-            _ => Moments {
+            None => Moments {
                 time: 1,
+                kind,
                 layout,
                 first: grad.clone().mul_scalar(1.0 - beta_1),
                 second: grad.square().mul_scalar(1.0 - beta_2),
@@ -215,10 +272,7 @@ impl Adam {
                 .sqrt()
                 .add_scalar(epsilon * bias_correction2_sqrt),
         );
-        let delta = direction.mul_scalar(learning_rate);
-        self.moments = Some(moments);
-        let module = module.map(&mut Apply { delta, offset: 0 });
-        (module, Some(norm))
+        (moments, direction)
     }
 
     /// Reads the moments back (one asynchronous read), in `module`'s visiting order.
@@ -262,6 +316,7 @@ impl Adam {
     /// the module, or whose parameters are at different steps.
     pub fn from_state<M: Module>(
         settings: AdamSettings,
+        kind: OptimizerKind,
         module: &M,
         state: &AdamState,
         device: &Device,
@@ -302,6 +357,7 @@ impl Adam {
             settings,
             moments: Some(Moments {
                 time: time.unwrap_or(0),
+                kind: kind.moments(),
                 layout,
                 first: tensor(first),
                 second: tensor(second),
@@ -332,6 +388,8 @@ impl ModuleVisitor for ParamSizes {
 struct Flatten<'a> {
     grads: &'a mut GradientsParams,
     pieces: Vec<Tensor<1>>,
+    /// The weights too, flat, when a weight decay needs them.
+    weights: Option<Vec<Tensor<1>>>,
 }
 
 impl ModuleVisitor for Flatten<'_> {
@@ -342,6 +400,9 @@ impl ModuleVisitor for Flatten<'_> {
             None => param.val().inner().zeros_like().reshape([size]),
         };
         self.pieces.push(grad);
+        if let Some(weights) = self.weights.as_mut() {
+            weights.push(param.val().inner().reshape([size]));
+        }
     }
 }
 
@@ -434,7 +495,14 @@ mod tests {
                 .iter()
                 .all(|p| p.as_ref().unwrap().time == 3)
         );
-        let mut copy = Adam::from_state(AdamSettings::default(), &model, &state, &device).unwrap();
+        let mut copy = Adam::from_state(
+            AdamSettings::default(),
+            OptimizerKind::Adam,
+            &model,
+            &state,
+            &device,
+        )
+        .unwrap();
         let (mut a, mut b) = (model.clone(), model);
         for _ in 0..2 {
             let grads = GradientsParams::from_grads(loss(&a, &device).backward(), &a);
@@ -443,5 +511,136 @@ mod tests {
             b = copy.step(0.01, b, grads);
         }
         assert_eq!(a.b.weight.val().into_data(), b.b.weight.val().into_data());
+    }
+
+    fn tiny(device: &Device) -> Tiny {
+        Tiny {
+            a: LinearConfig::new(4, 5).init(device),
+            b: LinearConfig::new(5, 2).init(device),
+        }
+    }
+
+    fn values(model: &Tiny) -> Vec<f32> {
+        [model.a.weight.val(), model.b.weight.val()]
+            .into_iter()
+            .flat_map(|w| w.into_data().iter::<f32>().collect::<Vec<_>>())
+            .collect()
+    }
+
+    fn assert_close(a: &[f32], b: &[f32], what: &str) {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-6 * x.abs().max(1.0),
+                "{what}[{i}]: {x} vs {y}"
+            );
+        }
+    }
+
+    /// Steps `model` `steps` times with `rule` through our optimiser.
+    fn ours(model: Tiny, rule: UpdateRule, steps: usize, device: &Device) -> Tiny {
+        let mut optimiser = Adam::new(AdamSettings::default());
+        let mut model = model;
+        for _ in 0..steps {
+            let grads = GradientsParams::from_grads(loss(&model, device).backward(), &model);
+            model = optimiser.step_clipped(rule, model, grads, 0.0).0;
+        }
+        model
+    }
+
+    #[test]
+    fn adamw_differs_from_adam_only_by_the_decoupled_decay() {
+        let device = Device::flex().autodiff();
+        let model = tiny(&device);
+        let (lr, wd) = (0.01, 0.1);
+        let rule = |optimizer, weight_decay| UpdateRule {
+            learning_rate: lr,
+            optimizer,
+            weight_decay,
+            momentum: 0.0,
+        };
+        // Without decay AdamW is Adam, bit for bit.
+        let adam = ours(model.clone(), rule(OptimizerKind::Adam, 0.0), 1, &device);
+        let adamw_no_decay = ours(model.clone(), rule(OptimizerKind::AdamW, 0.0), 1, &device);
+        assert_eq!(values(&adam), values(&adamw_no_decay));
+        // With decay, one step of AdamW is Adam's step less lr * wd * the weights before it.
+        let adamw = ours(model.clone(), rule(OptimizerKind::AdamW, wd), 1, &device);
+        let expected: Vec<f32> = values(&adam)
+            .iter()
+            .zip(values(&model))
+            .map(|(a, w0)| a - (lr * wd) as f32 * w0)
+            .collect();
+        assert_close(&values(&adamw), &expected, "AdamW");
+        // And it is burn's AdamW (same constants) over several steps.
+        let mut burns = burn::optim::AdamWConfig::new()
+            .with_epsilon(AdamSettings::default().epsilon)
+            .with_weight_decay(wd as f32)
+            .init();
+        let mut theirs = model.clone();
+        for _ in 0..4 {
+            let grads = GradientsParams::from_grads(loss(&theirs, &device).backward(), &theirs);
+            theirs = burns.step(lr, theirs, grads);
+        }
+        let four = ours(model, rule(OptimizerKind::AdamW, wd), 4, &device);
+        assert_close(&values(&four), &values(&theirs), "AdamW against burn's");
+    }
+
+    /// Steps `model` `steps` times with one of burn's optimisers.
+    fn burns(
+        mut optimiser: burn::optim::ModuleOptimizer,
+        mut model: Tiny,
+        lr: f64,
+        steps: usize,
+        device: &Device,
+    ) -> Tiny {
+        for _ in 0..steps {
+            let grads = GradientsParams::from_grads(loss(&model, device).backward(), &model);
+            model = optimiser.step(lr, model, grads);
+        }
+        model
+    }
+
+    #[test]
+    fn adams_weight_decay_and_sgd_with_momentum_match_burns() {
+        use burn::optim::SgdConfig;
+        use burn::optim::decay::WeightDecayConfig;
+        use burn::optim::momentum::MomentumConfig;
+        let device = Device::flex().autodiff();
+        let model = tiny(&device);
+        let (lr, wd) = (0.05, 0.01);
+        let rule = |optimizer, momentum| UpdateRule {
+            learning_rate: lr,
+            optimizer,
+            weight_decay: wd,
+            momentum,
+        };
+        let adam = AdamConfig::new()
+            .with_weight_decay(Some(WeightDecayConfig::new(wd as f32)))
+            .init();
+        assert_close(
+            &values(&ours(
+                model.clone(),
+                rule(OptimizerKind::Adam, 0.0),
+                4,
+                &device,
+            )),
+            &values(&burns(adam, model.clone(), lr, 4, &device)),
+            "Adam with weight decay",
+        );
+        let sgd = SgdConfig::new()
+            .with_weight_decay(Some(WeightDecayConfig::new(wd as f32)))
+            .with_momentum(Some(
+                MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
+            ))
+            .init();
+        assert_close(
+            &values(&ours(
+                model.clone(),
+                rule(OptimizerKind::Sgd, 0.9),
+                4,
+                &device,
+            )),
+            &values(&burns(sgd, model, lr, 4, &device)),
+            "SGD with momentum",
+        );
     }
 }

@@ -9,9 +9,10 @@ use super::weights::copy_weights;
 use super::{RunConfig, Trainer};
 use crate::data::dataset::Vocabularies;
 use crate::data::{Batcher, BatcherPosition, OwnDataset, TaskData};
+use crate::model::Seq2Seq;
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::prelude::{Device, Tensor};
-use burn::store::ModuleRecord;
+use burn::store::{ModuleRecord, RecordError};
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -182,9 +183,7 @@ impl Trainer {
         let shell = init_seeded(&config, &Device::flex(), 0);
         let model = copy_weights(self.model(), shell).await?;
         let optimizer = self.optimizer_state().await?;
-        let weights = model
-            .map(&mut NumberedIds::default())
-            .into_record()
+        let weights = weights_record(model.map(&mut NumberedIds::default()))
             .into_bytes()
             .expect("weights always serialise");
         Ok(Checkpoint {
@@ -220,10 +219,7 @@ impl Trainer {
         }
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(checkpoint.weights.clone()))
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
-        let model = trainer
-            .model()
-            .clone()
-            .try_load_record(record)
+        let model = load_weights(trainer.model().clone(), record)
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         trainer.set_model(model, checkpoint.step);
         if let Some(state) = &checkpoint.optimizer {
@@ -252,5 +248,23 @@ impl Trainer {
     ) -> Result<Self, CheckpointError> {
         let on_cpu = Self::from_checkpoint(checkpoint, &Device::flex())?;
         Ok(on_cpu.moved_to(device).await?)
+    }
+}
+
+/// The weights' record, with the paths of the architecture itself (`encoder.embedding.weight`,
+/// not `Rnn.encoder...`): files saved before there was more than one architecture load as they
+/// are, and the config says which architecture a file holds.
+fn weights_record(model: Seq2Seq) -> ModuleRecord {
+    match model {
+        Seq2Seq::Rnn(model) => model.into_record(),
+        Seq2Seq::Transformer(model) => model.into_record(),
+    }
+}
+
+/// `model` with the weights of `record` (as [`weights_record`] writes them).
+fn load_weights(model: Seq2Seq, record: ModuleRecord) -> Result<Seq2Seq, RecordError> {
+    match model {
+        Seq2Seq::Rnn(model) => model.try_load_record(record).map(Seq2Seq::Rnn),
+        Seq2Seq::Transformer(model) => model.try_load_record(record).map(Seq2Seq::Transformer),
     }
 }

@@ -1,8 +1,12 @@
 //! The run configuration: one serde struct holds every choice (task, model, training), and
 //! [`RunConfig::validate`] says which values are out of range and why.
 
+use super::optimizer::OptimizerKind;
+use super::schedule::ScheduleKind;
 use crate::data::TaskConfig;
-use crate::model::{AttentionKind, CellKind, InitKind, Seq2SeqConfig};
+use crate::model::{
+    AttentionKind, CellKind, InitKind, ModelKind, NormPlacement, PositionKind, Seq2SeqConfig,
+};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -10,29 +14,50 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSettings {
-    /// Embedding size.
+    /// RNN encoder-decoder or Transformer.
+    pub kind: ModelKind,
+    /// Embedding size (the Transformer's `d_model`).
     pub embedding_size: usize,
-    /// Hidden state size.
+    /// Hidden state size (RNN).
     pub hidden_size: usize,
-    /// Recurrent cell.
+    /// Recurrent cell (RNN).
     pub cell: CellKind,
-    /// Stacked layers.
+    /// Stacked layers on each side (RNN at most 2).
     pub layers: usize,
-    /// Attention scoring.
+    /// Attention scoring (RNN).
     pub attention: AttentionKind,
     /// Weight initialisation.
     pub init: InitKind,
+    /// Attention heads (Transformer; must divide the embedding size).
+    pub heads: usize,
+    /// Feed-forward inner size (Transformer).
+    pub ff_size: usize,
+    /// Dropout while training (Transformer).
+    pub dropout: f64,
+    /// Layer norm before or after each sublayer (Transformer).
+    pub norm: NormPlacement,
+    /// Positional encoding (Transformer).
+    pub positions: PositionKind,
+    /// Output projection tied to the target embedding (Transformer).
+    pub tied_embeddings: bool,
 }
 
 impl Default for ModelSettings {
     fn default() -> Self {
         Self {
+            kind: ModelKind::Rnn,
             embedding_size: 32,
             hidden_size: 64,
             cell: CellKind::Gru,
             layers: 1,
             attention: AttentionKind::Additive,
             init: InitKind::Xavier,
+            heads: 4,
+            ff_size: 128,
+            dropout: 0.1,
+            norm: NormPlacement::Pre,
+            positions: PositionKind::Sinusoidal,
+            tied_embeddings: false,
         }
     }
 }
@@ -41,12 +66,19 @@ impl ModelSettings {
     /// The burn model config for the given vocabulary sizes.
     pub fn seq2seq(&self, source_vocab_size: usize, target_vocab_size: usize) -> Seq2SeqConfig {
         Seq2SeqConfig::new(source_vocab_size, target_vocab_size)
+            .with_kind(self.kind)
             .with_embedding_size(self.embedding_size)
             .with_hidden_size(self.hidden_size)
             .with_cell(self.cell)
             .with_layers(self.layers)
             .with_attention(self.attention)
             .with_init(self.init)
+            .with_heads(self.heads)
+            .with_ff_size(self.ff_size)
+            .with_dropout(self.dropout)
+            .with_norm(self.norm)
+            .with_positions(self.positions)
+            .with_tied_embeddings(self.tied_embeddings)
     }
 }
 
@@ -65,6 +97,20 @@ pub struct TrainSettings {
     pub clip_norm: f64,
     /// Seed of the weights, the batch order and the teacher-forcing draws.
     pub seed: u64,
+    /// The optimiser (changing it starts its moments afresh).
+    pub optimizer: OptimizerKind,
+    /// SGD's momentum.
+    pub momentum: f64,
+    /// Weight decay: L2 for Adam and SGD, decoupled for AdamW (0 = none).
+    pub weight_decay: f64,
+    /// How the learning rate changes over the run (`learning_rate` is its base).
+    pub schedule: ScheduleKind,
+    /// Warm-up steps of the warm-up schedules.
+    pub warmup_steps: usize,
+    /// The cosine's length after warm-up; the step schedule's period.
+    pub decay_steps: usize,
+    /// Label smoothing: the target's share given evenly to every token (0 = none).
+    pub label_smoothing: f64,
 }
 
 impl Default for TrainSettings {
@@ -75,6 +121,13 @@ impl Default for TrainSettings {
             teacher_forcing: 1.0,
             clip_norm: 1.0,
             seed: 7,
+            optimizer: OptimizerKind::Adam,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            schedule: ScheduleKind::Constant,
+            warmup_steps: 200,
+            decay_steps: 2000,
+            label_smoothing: 0.0,
         }
     }
 }
@@ -111,8 +164,17 @@ pub mod limits {
     pub const EMBEDDING_SIZE: RangeInclusive<usize> = 2..=256;
     /// Hidden size.
     pub const HIDDEN_SIZE: RangeInclusive<usize> = 2..=512;
-    /// Layers.
-    pub const LAYERS: RangeInclusive<usize> = 1..=2;
+    /// Layers on each side (the Transformer's range; an RNN stacks at most
+    /// [`RNN_LAYERS`]).
+    pub const LAYERS: RangeInclusive<usize> = 1..=4;
+    /// Layers of an RNN encoder or decoder.
+    pub const RNN_LAYERS: usize = 2;
+    /// Transformer attention heads.
+    pub const HEADS: RangeInclusive<usize> = 1..=16;
+    /// Transformer feed-forward size.
+    pub const FF_SIZE: RangeInclusive<usize> = 2..=1024;
+    /// Dropout probability.
+    pub const DROPOUT: RangeInclusive<f64> = 0.0..=0.9;
     /// Learning rate.
     pub const LEARNING_RATE: RangeInclusive<f64> = 1e-6..=10.0;
     /// Batch size.
@@ -127,6 +189,16 @@ pub mod limits {
     pub const DATASET_SIZE: RangeInclusive<usize> = 10..=100_000;
     /// Validation share.
     pub const VALID_FRACTION: RangeInclusive<f64> = 0.01..=0.5;
+    /// SGD momentum.
+    pub const MOMENTUM: RangeInclusive<f64> = 0.0..=0.999;
+    /// Weight decay.
+    pub const WEIGHT_DECAY: RangeInclusive<f64> = 0.0..=1.0;
+    /// Warm-up steps.
+    pub const WARMUP_STEPS: RangeInclusive<usize> = 0..=100_000;
+    /// Decay steps.
+    pub const DECAY_STEPS: RangeInclusive<usize> = 1..=1_000_000;
+    /// Label smoothing.
+    pub const LABEL_SMOOTHING: RangeInclusive<f64> = 0.0..=0.5;
     /// Seed: what a page's number input holds exactly (JavaScript numbers are doubles).
     pub const SEED: RangeInclusive<u64> = 0..=u32::MAX as u64;
 }
@@ -141,6 +213,35 @@ impl RunConfig {
                 field: "task.min_len".into(),
                 value: self.task.min_len.to_string(),
                 reason: format!("must not exceed task.max_len ({})", self.task.max_len),
+            });
+        }
+        let model = &self.model;
+        // (a count outside every architecture's range is reported by the table below)
+        if model.kind == ModelKind::Rnn
+            && model.layers > limits::RNN_LAYERS
+            && limits::LAYERS.contains(&model.layers)
+        {
+            errors.push(ConfigError {
+                field: "model.layers".into(),
+                value: model.layers.to_string(),
+                reason: format!(
+                    "an RNN encoder-decoder stacks at most {} layers (a Transformer up to {})",
+                    limits::RNN_LAYERS,
+                    limits::LAYERS.end()
+                ),
+            });
+        }
+        if model.kind == ModelKind::Transformer
+            && model.heads > 0
+            && !model.embedding_size.is_multiple_of(model.heads)
+        {
+            errors.push(ConfigError {
+                field: "model.heads".into(),
+                value: model.heads.to_string(),
+                reason: format!(
+                    "must divide the embedding size ({}): each head reads an equal share",
+                    model.embedding_size
+                ),
             });
         }
         for field in &super::fields::RUN_NUMBERS {
@@ -201,7 +302,7 @@ mod tests {
         );
         assert_eq!(
             errors[1].to_string(),
-            "model.layers = 3: must be between 1 and 2"
+            "model.layers = 3: an RNN encoder-decoder stacks at most 2 layers (a Transformer up to 4)"
         );
     }
 

@@ -50,7 +50,7 @@ macro_rules! field {
 }
 
 /// Every numeric field of a run, in the order validation reports them.
-pub const RUN_NUMBERS: [NumberField; 12] = [
+pub const RUN_NUMBERS: [NumberField; 20] = [
     field!(
         "task.min_len",
         whole(&limits::SEQUENCE_LEN),
@@ -96,6 +96,19 @@ pub const RUN_NUMBERS: [NumberField; 12] = [
     field!("model.layers", whole(&limits::LAYERS), true, None, |c| c
         .model
         .layers),
+    field!("model.heads", whole(&limits::HEADS), true, None, |c| c
+        .model
+        .heads),
+    field!("model.ff_size", whole(&limits::FF_SIZE), true, None, |c| c
+        .model
+        .ff_size),
+    field!(
+        "model.dropout",
+        real(&limits::DROPOUT),
+        false,
+        Some("off"),
+        |c| c.model.dropout
+    ),
     field!(
         "train.learning_rate",
         real(&limits::LEARNING_RATE),
@@ -123,6 +136,41 @@ pub const RUN_NUMBERS: [NumberField; 12] = [
         false,
         Some("off"),
         |c| c.train.clip_norm
+    ),
+    field!(
+        "train.momentum",
+        real(&limits::MOMENTUM),
+        false,
+        None,
+        |c| c.train.momentum
+    ),
+    field!(
+        "train.weight_decay",
+        real(&limits::WEIGHT_DECAY),
+        false,
+        Some("off"),
+        |c| c.train.weight_decay
+    ),
+    field!(
+        "train.warmup_steps",
+        whole(&limits::WARMUP_STEPS),
+        true,
+        None,
+        |c| c.train.warmup_steps
+    ),
+    field!(
+        "train.decay_steps",
+        whole(&limits::DECAY_STEPS),
+        true,
+        None,
+        |c| c.train.decay_steps
+    ),
+    field!(
+        "train.label_smoothing",
+        real(&limits::LABEL_SMOOTHING),
+        false,
+        Some("off"),
+        |c| c.train.label_smoothing
     ),
     field!(
         "train.seed",

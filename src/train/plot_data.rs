@@ -49,11 +49,8 @@ impl Trainer {
     pub async fn plot_data(&self, example: &PlotExample) -> Result<PlotData, DeviceError> {
         let model = self.model().valid();
         let vocab = &self.data().vocabularies;
-        let mut weights = read_floats(vec![
-            model.encoder.embedding.weight.val(),
-            model.decoder.embedding.weight.val(),
-        ])
-        .await?;
+        let (source_table, target_table) = model.embeddings();
+        let mut weights = read_floats(vec![source_table, target_table]).await?;
         let target_weights = weights.pop().expect("two tensors were read");
         let source_weights = weights.pop().expect("two tensors were read");
         let embedding_size = self.config().model.embedding_size;
@@ -77,15 +74,14 @@ impl Trainer {
                 }
             },
         };
-        let attention = if text.trim().is_empty() {
-            None
+        let (attention, heads) = if text.trim().is_empty() {
+            (None, None)
         } else {
-            Some(attention_view(
-                self.decode(&text, strategy).await?.showing(rank),
-                &text,
-                expected,
-            ))
+            let translation = self.decode(&text, strategy).await?.showing(rank);
+            let heads = self.heads_view(&text, &translation.output_tokens).await?;
+            (Some(attention_view(translation, &text, expected)), heads)
         };
+        let positions = self.positions_view().await?;
         Ok(PlotData {
             step: self.step_count(),
             source_embeddings: embedding_table(
@@ -105,6 +101,8 @@ impl Trainer {
                 None => mask_view(&self.next_batch(), vocab, MASK_ROWS),
             },
             attention,
+            heads,
+            positions,
         })
     }
 }

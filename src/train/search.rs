@@ -25,34 +25,20 @@ pub const TEMPERATURE: std::ops::RangeInclusive<f64> = 0.01..=10.0;
 /// A score below this marks a hypothesis that never existed (the first step's empty beams).
 const IMPOSSIBLE: f32 = -1e8;
 
-/// The strategies by name, for menus.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumMessage,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum StrategyKind {
-    /// The likeliest token at each step.
-    #[strum(message = "greedy")]
-    #[default]
-    Greedy,
-    /// Beam search.
-    #[strum(message = "beam search")]
-    Beam,
-    /// Temperature sampling with top-k.
-    #[strum(message = "sampling")]
-    Sample,
+menu_enum! {
+    /// The strategies by name, for menus.
+    pub enum StrategyKind {
+        /// The likeliest token at each step.
+        #[strum(message = "greedy")]
+        #[default]
+        Greedy,
+        /// Beam search.
+        #[strum(message = "beam search")]
+        Beam,
+        /// Temperature sampling with top-k.
+        #[strum(message = "sampling")]
+        Sample,
+    }
 }
 
 /// How to pick the output.
@@ -161,15 +147,11 @@ pub async fn beam_search(
     let device = source.device();
     let [batch, _] = source.dims();
     let rows = batch * width;
-    let vocab = model.decoder.output.weight.dims()[1];
+    let vocab = model.target_vocab_size();
     // Row r of the beam belongs to sequence r / width.
     let owner: Vec<i64> = (0..rows).map(|r| (r / width) as i64).collect();
     let owner = Tensor::<1, Int>::from_data(owner.as_slice(), &device);
-    let encoded = model.encoder.forward(source, source_mask.clone());
-    let mut state = model
-        .decoder
-        .begin(&encoded, source_mask)
-        .select(owner.clone());
+    let mut state = model.begin(source, source_mask).select(owner.clone());
     // Only the first row of each beam exists at the start.
     let first: Vec<f32> = (0..rows)
         .map(|r| {
@@ -195,7 +177,7 @@ pub async fn beam_search(
         .reshape([rows]);
     let (mut parents, mut tokens, mut kept_scores) = (vec![], vec![], vec![]);
     for _ in 0..max_len {
-        let (logits, _) = model.decoder.step(&mut state, previous);
+        let logits = model.step(&mut state, previous);
         let log_probs = log_softmax(logits, 1);
         let log_probs =
             log_probs * (finished.clone().neg() + 1.0) + pad_only.clone() * finished.clone();
@@ -322,15 +304,14 @@ pub async fn sample(
     use rand::Rng;
     let device = source.device();
     let [batch, _] = source.dims();
-    let vocab = model.decoder.output.weight.dims()[1];
+    let vocab = model.target_vocab_size();
     let temperature = temperature.max(1e-3);
     let mut rng = StdRng::seed_from_u64(seed);
-    let encoded = model.encoder.forward(source, source_mask.clone());
-    let mut state = model.decoder.begin(&encoded, source_mask);
+    let mut state = model.begin(source, source_mask);
     let mut previous = Tensor::<2, Int>::full([batch, 1], BOS as i64, &device);
     let (mut tokens, mut chosen_log_probs) = (vec![], vec![]);
     for _ in 0..max_len {
-        let (logits, _) = model.decoder.step(&mut state, previous);
+        let logits = model.step(&mut state, previous);
         let scaled = logits.clone() / temperature;
         let scaled = if top_k > 0 && top_k < vocab {
             // Tokens below the k-th largest score cannot be drawn.

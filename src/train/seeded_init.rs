@@ -10,18 +10,26 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 use std::sync::Mutex;
 
-/// Held while a run seeds the backend's generator and draws its weights.
-static INIT_LOCK: Mutex<()> = Mutex::new(());
+/// Held while a run seeds the backend's generator and draws from it.
+static GENERATOR_LOCK: Mutex<()> = Mutex::new(());
 
 /// A model initialised from `seed` on `device`, the same for the same seed whatever else runs.
 pub fn init_seeded(config: &Seq2SeqConfig, device: &Device, seed: u64) -> Seq2Seq {
-    let _only_one = INIT_LOCK
+    with_seeded_generator(device, seed, || {
+        let model = config.init(device);
+        model.visit(&mut Materialize);
+        model
+    })
+}
+
+/// Runs `draw` with the backend's generator seeded from `seed` and no other run drawing
+/// meanwhile (weights here; a training step's dropout masks in the trainer).
+pub fn with_seeded_generator<T>(device: &Device, seed: u64, draw: impl FnOnce() -> T) -> T {
+    let _only_one = GENERATOR_LOCK
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
-    let model = config.init(device);
-    model.visit(&mut Materialize);
-    model
+    draw()
 }
 
 /// Touches every float parameter so its lazy initialiser runs now.

@@ -7,13 +7,15 @@ use super::bleu::{BleuStats, BleuTokenizer};
 use super::chrf::ChrfStats;
 use super::loss::masked_cross_entropy;
 use super::metrics::{Evaluation, SequenceScore, StepMetrics};
+use super::optimizer::UpdateRule;
+use super::schedule;
 use super::search::{Strategy, beam_search};
-use super::seeded_init::init_seeded;
+use super::seeded_init::{init_seeded, with_seeded_generator};
 use super::tensors::{BatchTensors, DeviceError, read_floats, read_ids};
 use super::{ConfigError, RunConfig, TrainSettings};
 use crate::data::vocab::{EOS, PAD};
 use crate::data::{Batch, Batcher, BatcherPosition, EncodedPair, OwnDataset, TaskData, Tokenizer};
-use crate::model::Seq2Seq;
+use crate::model::{ModelKind, Seq2Seq};
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -161,9 +163,37 @@ impl Trainer {
     /// Replaces Adam's moments (from [`optimizer_state`](Self::optimizer_state) of a run of the
     /// same model); fails when they do not fit this model.
     pub fn set_optimizer_state(&mut self, state: &AdamState) -> Result<(), String> {
-        self.optimizer =
-            Adam::from_state(AdamSettings::default(), &self.model, state, &self.device)?;
+        self.optimizer = Adam::from_state(
+            AdamSettings::default(),
+            self.config.train.optimizer,
+            &self.model,
+            state,
+            &self.device,
+        )?;
         Ok(())
+    }
+
+    /// The learning rate the next step trains at (the schedule's, at this step).
+    pub fn learning_rate(&self) -> f64 {
+        let t = &self.config.train;
+        schedule::rate(
+            t.schedule,
+            t.learning_rate,
+            self.step,
+            t.warmup_steps,
+            t.decay_steps,
+        )
+    }
+
+    /// How the next step updates the weights.
+    fn update_rule(&self) -> UpdateRule {
+        let t = &self.config.train;
+        UpdateRule {
+            learning_rate: self.learning_rate(),
+            optimizer: t.optimizer,
+            weight_decay: t.weight_decay,
+            momentum: t.momentum,
+        }
     }
 
     /// The batch order and position.
@@ -268,35 +298,52 @@ impl Trainer {
         let use_truth = self.teacher_forcing_draws(&batch);
         let forced = use_truth.iter().filter(|&&t| t).count();
         let share = forced as f32 / use_truth.len().max(1) as f32;
-        let logits = if forced == use_truth.len() {
-            // every position reads the truth: the decoder's input projections are one product
-            self.model
-                .forward(tensors.source, tensors.source_mask, tensors.target_input)
-                .logits
-        } else if forced == 0 {
-            self.model
-                .greedy(tensors.source, tensors.source_mask, batch.target_len)
-                .output
-                .logits
-        } else {
-            let shape = [batch.batch_size, batch.target_len];
-            let use_truth = Tensor::<2, Bool>::from_data(
-                burn::tensor::TensorData::new(use_truth, shape),
-                &self.device,
-            );
-            self.model
-                .forward_scheduled(
-                    tensors.source,
-                    tensors.source_mask,
-                    tensors.target_input,
-                    use_truth,
-                )
-                .logits
+        let forward = || {
+            if forced == use_truth.len() {
+                // every position reads the truth: the decoder's input projections are one product
+                self.model
+                    .forward(tensors.source, tensors.source_mask, tensors.target_input)
+                    .logits
+            } else if forced == 0 {
+                self.model
+                    .greedy(tensors.source, tensors.source_mask, batch.target_len)
+                    .output
+                    .logits
+            } else {
+                let shape = [batch.batch_size, batch.target_len];
+                let use_truth = Tensor::<2, Bool>::from_data(
+                    burn::tensor::TensorData::new(use_truth, shape),
+                    &self.device,
+                );
+                self.model
+                    .forward_scheduled(
+                        tensors.source,
+                        tensors.source_mask,
+                        tensors.target_input,
+                        use_truth,
+                    )
+                    .logits
+            }
         };
-        let loss = masked_cross_entropy(logits, tensors.target_output, tensors.loss_mask);
+        let logits = if self.config.model.kind == ModelKind::Transformer
+            && self.config.model.dropout > 0.0
+        {
+            // Dropout draws from the backend's generator: seeded from the seed and the step,
+            // so a resumed run drops what the saved one would have.
+            let seed = self.step_rng().random::<u64>() ^ 0xd60f_0a7e;
+            with_seeded_generator(&self.device, seed, forward)
+        } else {
+            forward()
+        };
+        let loss = masked_cross_entropy(
+            logits,
+            tensors.target_output,
+            tensors.loss_mask,
+            settings.label_smoothing,
+        );
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let (model, norm) = self.optimizer.step_clipped(
-            settings.learning_rate,
+            self.update_rule(),
             self.model.clone(),
             grads,
             settings.clip_norm,
@@ -512,7 +559,7 @@ impl Trainer {
                 tensors.target_input,
             );
             let loss =
-                masked_cross_entropy(output.logits, tensors.target_output, tensors.loss_mask);
+                masked_cross_entropy(output.logits, tensors.target_output, tensors.loss_mask, 0.0);
             let loss = read_floats(vec![loss]).await?[0][0];
             let tokens = decoded_rows(
                 &model,

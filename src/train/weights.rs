@@ -132,7 +132,7 @@ mod tests {
     fn copies_between_models_of_one_architecture() {
         let (from, onto) = (model(8, 1), model(8, 1));
         let copied = pollster_block(copy_weights(&from, onto)).expect("same architecture");
-        let weight = |m: &Seq2Seq| m.decoder.output.weight.val().into_data();
+        let weight = |m: &Seq2Seq| m.rnn().unwrap().decoder.output.weight.val().into_data();
         weight(&copied).assert_eq(&weight(&from), true);
     }
 

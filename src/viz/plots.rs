@@ -1,9 +1,11 @@
-//! The four plots of one run together: the latest snapshot of the model's insides, the curves
+//! The plots of one run together: the latest snapshot of the model's insides, the curves
 //! recorded so far, the viewer's choices (camera, toggles), and the PCA fits kept from frame to
 //! frame so the scatter glides. The page and the CLI both draw through this.
 
 use super::embedding_3d::LabelChoice;
+use super::heads::{HeadPanel, HeadsChoice, draw_heads, head_panels};
 use super::neighbours::{NEIGHBOURS, Search, search};
+use super::positions::draw_positions;
 use super::{
     Camera, Curves, DrawResult, LossScale, Pca, Scatter3d, draw_attention, draw_curves,
     draw_padding_mask, draw_scatter_3d,
@@ -15,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use strum::VariantArray;
 
-/// The four plots. Their names (the only list of them) are the page's canvas ids, which the
+/// The plots. Their names (the only list of them) are the page's canvas ids, which the
 /// page reads from here at start, and the CLI's PNG file names.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray, strum::IntoStaticStr, strum::EnumString,
@@ -31,6 +33,12 @@ pub enum PlotName {
     PaddingMask,
     /// Loss and accuracy curves.
     Curves,
+    /// A Transformer layer's attention heads, side by side.
+    #[strum(serialize = "attention-heads")]
+    Heads,
+    /// A Transformer's positional encodings.
+    #[strum(serialize = "positional-encoding")]
+    Positions,
 }
 
 impl PlotName {
@@ -67,6 +75,8 @@ pub struct PlotOptions {
     pub label_tokens: Vec<String>,
     /// A token to find: highlighted in the scatter with its nearest neighbours.
     pub search: String,
+    /// Which attention heads the heads plot shows.
+    pub heads: HeadsChoice,
 }
 
 /// How many of the most frequent tokens a large scatter labels unless asked otherwise.
@@ -81,6 +91,7 @@ impl Default for PlotOptions {
             label_top: LABEL_TOP,
             label_tokens: Vec::new(),
             search: String::new(),
+            heads: HeadsChoice::default(),
         }
     }
 }
@@ -99,6 +110,8 @@ pub struct Plots {
     pub options: PlotOptions,
     /// Where the scatter's points were last drawn (token, canvas pixel), for picking one.
     drawn_points: RefCell<Vec<(String, (i32, i32))>>,
+    /// Where the heads were last drawn (panel, cells down and across), for picking one.
+    drawn_heads: RefCell<Vec<(HeadPanel, (usize, usize))>>,
 }
 
 impl Plots {
@@ -221,6 +234,59 @@ impl Plots {
         }
     }
 
+    /// Draws the attention heads the options pick.
+    pub fn draw_heads<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
+        self.drawn_heads.borrow_mut().clear();
+        let Some(data) = self.data.as_ref() else {
+            return waiting(area, "attention heads appear once an example is decoded");
+        };
+        let Some(view) = data.heads.as_ref() else {
+            return waiting(
+                area,
+                "every head of a Transformer layer shows here (this run is an RNN: model → Transformer)",
+            );
+        };
+        let choice = self.options.heads;
+        draw_heads(area, view, choice)?;
+        let layers = view.of(choice.kind);
+        if let Some(weights) = layers.get(choice.layer.min(layers.len().saturating_sub(1))) {
+            let (queries, keys) = view.axes(choice.kind);
+            let cells = (queries.len(), keys.len());
+            *self.drawn_heads.borrow_mut() =
+                head_panels(weights.len(), cells, choice.head, area.dim_in_pixel())
+                    .into_iter()
+                    .map(|panel| (panel, cells))
+                    .collect();
+        }
+        Ok(())
+    }
+
+    /// The head whose panel was drawn under canvas pixel `(x, y)`.
+    pub fn head_at(&self, x: f64, y: f64) -> Option<usize> {
+        self.drawn_heads
+            .borrow()
+            .iter()
+            .find(|(panel, (queries, keys))| {
+                let [(x0, y0), _] = panel.cell_rect(0, 0);
+                let [_, (x1, y1)] =
+                    panel.cell_rect(queries.saturating_sub(1), keys.saturating_sub(1));
+                x >= f64::from(x0) && x < f64::from(x1) && y >= f64::from(y0) && y < f64::from(y1)
+            })
+            .map(|(panel, _)| panel.head)
+    }
+
+    /// Draws the positional encodings.
+    pub fn draw_positions<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
+        match self.data.as_ref().map(|d| d.positions.as_ref()) {
+            Some(Some(view)) => draw_positions(area, view),
+            Some(None) => waiting(
+                area,
+                "a Transformer's positional encodings show here (an RNN reads in order)",
+            ),
+            None => waiting(area, "the positions appear once the model exists"),
+        }
+    }
+
     /// Draws the learning curves.
     pub fn draw_curves<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         draw_curves(area, &self.curves, self.options.loss_scale)
@@ -237,6 +303,8 @@ impl Plots {
             PlotName::Attention => self.draw_attention(area),
             PlotName::PaddingMask => self.draw_masks(area),
             PlotName::Curves => self.draw_curves(area),
+            PlotName::Heads => self.draw_heads(area),
+            PlotName::Positions => self.draw_positions(area),
         }
     }
 

@@ -2,7 +2,9 @@
 //! takes the snapshots the training worker sends, and draws them with plotters-canvas.
 
 use crate::data::BeamView;
-use crate::viz::{ComparedRun, PlotData, PlotOptions, Plots, draw_comparison};
+use crate::viz::{
+    ComparedRun, PlotData, PlotOptions, Plots, ScheduleCurve, draw_comparison, draw_schedule,
+};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
@@ -12,7 +14,29 @@ fn js_error(error: impl std::fmt::Display) -> JsValue {
     JsValue::from_str(&error.to_string())
 }
 
-/// The four plots of the run on show, the viewer's choices, and the try-it box's last beam.
+/// Draws the learning-rate schedule of `settings_json` (the run's
+/// [`TrainSettings`](crate::train::TrainSettings)) onto `canvas`, the run's `step` marked, and
+/// returns the rate at that step.
+#[wasm_bindgen(js_name = drawSchedule)]
+pub fn draw_schedule_preview(
+    settings_json: &str,
+    step: usize,
+    canvas: HtmlCanvasElement,
+) -> Result<f64, JsValue> {
+    let settings: crate::train::TrainSettings =
+        serde_json::from_str(settings_json).map_err(js_error)?;
+    let (points, current) = crate::train::schedule::preview(&settings, step);
+    let backend = CanvasBackend::with_canvas_object(canvas)
+        .ok_or_else(|| js_error("the canvas has no 2D context"))?;
+    draw_schedule(
+        &backend.into_drawing_area(),
+        &ScheduleCurve { points, current },
+    )
+    .map_err(js_error)?;
+    Ok(current.1)
+}
+
+/// The plots of the run on show, the viewer's choices, and the try-it box's last beam.
 #[wasm_bindgen]
 #[derive(Default)]
 pub struct PlotBoard {
@@ -69,6 +93,13 @@ impl PlotBoard {
     #[wasm_bindgen(js_name = tokenAt)]
     pub fn token_at(&self, x: f64, y: f64) -> Option<String> {
         self.plots.token_at(x, y, 12.0)
+    }
+
+    /// The attention head whose panel was drawn under canvas pixel `(x, y)`, for a click that
+    /// enlarges it.
+    #[wasm_bindgen(js_name = headAt)]
+    pub fn head_at(&self, x: f64, y: f64) -> Option<usize> {
+        self.plots.head_at(x, y)
     }
 
     /// How the validation loss follows the training loss, in plain words: JSON

@@ -8,6 +8,7 @@ import { serve, launch, openPage, pageUrl, screenshot, TINY, SCREENSHOTS } from 
 
 // The plots' names come from Rust (`viz::PlotName`, read by the page at start).
 let CANVASES = [];
+const TRANSFORMER_ONLY = ['attention-heads', 'positional-encoding'];
 const { server, url } = await serve();
 after(() => server.close());
 
@@ -63,7 +64,8 @@ test('plots are drawn, change while training, and respond to the controls', { ti
     mark = await draws(page);
     await waitForRedraw(page, CANVASES, mark);
     const second = await snapshot(page);
-    for (const id of CANVASES) {
+    // (The Transformer's own plots say so in one line for this RNN: transformer.test.mjs draws them.)
+    for (const id of CANVASES.filter((c) => !TRANSFORMER_ONLY.includes(c))) {
       assert.ok(first[id].ink > first[id].size * 0.02, `${id} is drawn (${first[id].ink} inked pixels)`);
       assert.notEqual(first[id].hash, second[id].hash, `${id} changes while the model trains`);
     }

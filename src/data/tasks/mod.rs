@@ -12,40 +12,27 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-/// Which built-in task to learn.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    Default,
-    strum::VariantArray,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumMessage,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum TaskKind {
-    /// Output the input unchanged.
-    #[strum(message = "copy")]
-    Copy,
-    /// Output the input backwards: the classic task where attention shines.
-    #[strum(message = "reverse")]
-    #[default]
-    Reverse,
-    /// Output the input's symbols in sorted order.
-    #[strum(message = "sort")]
-    Sort,
-    /// Human date formats -> ISO dates ("25 Nov 2026" -> "2026-11-25").
-    #[strum(message = "dates → ISO")]
-    Dates,
-    /// A tiny Chinese -> English phrase corpus (我有一支笔 -> "i have a pen").
-    #[strum(message = "Chinese → English")]
-    ZhEn,
+menu_enum! {
+    case = "kebab-case";
+    /// Which built-in task to learn.
+    pub enum TaskKind {
+        /// Output the input unchanged.
+        #[strum(message = "copy")]
+        Copy,
+        /// Output the input backwards: the classic task where attention shines.
+        #[strum(message = "reverse")]
+        #[default]
+        Reverse,
+        /// Output the input's symbols in sorted order.
+        #[strum(message = "sort")]
+        Sort,
+        /// Human date formats -> ISO dates ("25 Nov 2026" -> "2026-11-25").
+        #[strum(message = "dates → ISO")]
+        Dates,
+        /// A tiny Chinese -> English phrase corpus (我有一支笔 -> "i have a pen").
+        #[strum(message = "Chinese → English")]
+        ZhEn,
+    }
 }
 
 impl TaskKind {
