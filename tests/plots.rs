@@ -294,6 +294,7 @@ fn padding_mask_shows_tokens_padding_and_masks() {
             "decoder output",
             &[&["c", "b", "a", "<eos>"], &["d", "<eos>"]],
         ),
+        causal: false,
     };
     let frame = Frame::render(|area| draw_padding_mask(area, &view));
     for (color, what) in [
@@ -307,6 +308,50 @@ fn padding_mask_shows_tokens_padding_and_masks() {
     }
     // More kept mask cells (7 + 5 + 5 = 17 ones) than padding cells (2 + 2 + 2 = 6 zeros).
     assert!(frame.count(theme::MASK_ON) > 2 * frame.count(theme::PAD));
+}
+
+#[test]
+fn a_transformer_batch_shows_its_causal_mask_combined_with_padding() {
+    use TokenKind::{Bos, Pad, Token};
+    use seq2seq_playground::viz::padding_mask::{
+        CausalPanel, SelfAttentionCell as C, self_attention_colour, self_attention_mask,
+    };
+    let mask = self_attention_mask(&[Bos, Token, Token, Pad]);
+    assert_eq!(mask[0], [C::Kept, C::Future, C::Future, C::Future]);
+    assert_eq!(mask[2], [C::Kept, C::Kept, C::Kept, C::Future]);
+    assert_eq!(
+        mask[3],
+        [C::Kept, C::Kept, C::Kept, C::Pad],
+        "a PAD key is blocked even when earlier"
+    );
+    let view = MaskView {
+        batch_size: 32,
+        source: grid("source", &[&["a", "b", "c"], &["d"]]),
+        decoder_input: grid(
+            "decoder input",
+            &[&["<bos>", "c", "b", "a"], &["<bos>", "d"]],
+        ),
+        decoder_output: grid(
+            "decoder output",
+            &[&["c", "b", "a", "<eos>"], &["d", "<eos>"]],
+        ),
+        causal: true,
+    };
+    let frame = Frame::render(|area| draw_padding_mask(area, &view));
+    let panel = CausalPanel::new(&view, (W, H));
+    assert_eq!(panel.row, 1, "the sequence with the most padding");
+    let kinds = &view.decoder_input.kinds[1];
+    for (q, row) in self_attention_mask(kinds).into_iter().enumerate() {
+        for (k, cell) in row.into_iter().enumerate() {
+            let [(x0, y0), _] = panel.cell_rect(q, k);
+            let expected = self_attention_colour(cell);
+            assert_eq!(
+                frame.pixel((x0 + 1) as u32, (y0 + 1) as u32),
+                (expected.0, expected.1, expected.2),
+                "query {q}, key {k}: {cell:?}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -155,19 +155,22 @@ export function showDataReport(report) {
 
 /**
  * The comparison panel: two models, same task and batches, validation curves overlaid.
- * `specs`: the core's control table by path (attention kinds, sequence lengths).
+ * `specs`: the core's control table by path (attention kinds, model kinds, sequence lengths).
+ * Each side is the run's RNN with one of the attention kinds, or the Transformer (the run's
+ * model settings otherwise).
  */
 export function createComparison({ send, current, onError, specs }) {
-  const attention = specs['model.attention'];
-  fillChoices($('compare-a'), attention.options, 'additive');
-  fillChoices($('compare-b'), attention.options, 'none');
+  const transformer = specs['model.kind'].options.find((o) => o.value === 'transformer');
+  const options = [...specs['model.attention'].options, transformer];
+  fillChoices($('compare-a'), options, 'additive');
+  fillChoices($('compare-b'), options, 'none');
   const lengths = specs['task.max_len'];
   for (const id of ['compare-min-len', 'compare-max-len']) {
     $(id).min = String(lengths.min);
     $(id).max = String(lengths.max);
   }
   $('compare-lengths').textContent = rangeText(lengths);
-  const names = Object.fromEntries(attention.options.map(({ value, label }) => [value, label]));
+  const names = Object.fromEntries(options.map(({ value, label }) => [value, label]));
   let board = null;
   let latest = [null, null];
   const draw = () => {
@@ -184,7 +187,9 @@ export function createComparison({ send, current, onError, specs }) {
       ...config,
       task: { ...config.task, kind: 'reverse', min_len: Number($('compare-min-len').value), max_len: Number($('compare-max-len').value), dataset_size: 3000 },
     };
-    const models = kinds.map((attention) => ({ ...config.model, attention }));
+    const models = kinds.map((choice) => (choice === 'transformer'
+      ? { ...config.model, kind: 'transformer' }
+      : { ...config.model, kind: 'rnn', attention: choice }));
     latest = [null, null];
     board = new ComparisonBoard(label('A'), label('B'));
     draw();

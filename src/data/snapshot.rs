@@ -168,6 +168,9 @@ pub struct MaskView {
     pub decoder_input: TokenGrid,
     /// Decoder output (target + `<eos>`) with the loss mask (the loss ignores masked cells).
     pub decoder_output: TokenGrid,
+    /// The model is a Transformer: its decoder's self-attention also has a causal mask.
+    #[serde(default)]
+    pub causal: bool,
 }
 
 /// One hypothesis a beam search kept at some step, as the beam view draws it.

@@ -96,9 +96,12 @@ impl Trainer {
                 embedding_size,
                 token_counts(&self.data().train, vocab.target.len(), |p| &p.target),
             ),
-            masks: match self.last_batch() {
-                Some(batch) => mask_view(batch, vocab, MASK_ROWS),
-                None => mask_view(&self.next_batch(), vocab, MASK_ROWS),
+            masks: MaskView {
+                causal: model.transformer().is_some(),
+                ..match self.last_batch() {
+                    Some(batch) => mask_view(batch, vocab, MASK_ROWS),
+                    None => mask_view(&self.next_batch(), vocab, MASK_ROWS),
+                }
             },
             attention,
             heads,
@@ -212,6 +215,7 @@ pub fn mask_view(batch: &Batch, vocab: &Vocabularies, max_rows: usize) -> MaskVi
             batch.target_len,
             &vocab.target,
         ),
+        causal: false,
     }
 }
 

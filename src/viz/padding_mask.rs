@@ -1,6 +1,8 @@
 //! The padding-mask plot: the current batch as grids (one row per sequence, one column per
 //! position) of the source, the decoder's input and the decoder's output, each above its mask,
 //! so the person sees where `<pad>` fills the short sequences and which cells each mask keeps.
+//! For a Transformer, a panel on the right adds its decoder's self-attention mask for one
+//! sequence of the batch: the causal (look-ahead) mask combined with that sequence's padding.
 
 use super::theme;
 use super::{DrawError, DrawResult};
@@ -48,9 +50,19 @@ pub fn draw_padding_mask<DB: DrawingBackend>(
     let grids = [&view.source, &view.decoder_input, &view.decoder_output];
     let row_label_width = 22;
     let gap = 10;
+    // With a causal panel, the grids take the left part and the panel the rest.
+    let grids_width = if view.causal {
+        (width as f64 * CAUSAL_SPLIT) as i32
+    } else {
+        width as i32
+    };
+    if view.causal {
+        let panel = CausalPanel::new(view, (width, height));
+        draw_causal_panel(area, view, &panel)?;
+    }
     let columns: Vec<usize> = grids.iter().map(|g| width_of(g)).collect();
     let total_columns = columns.iter().sum::<usize>().max(1);
-    let usable = width as i32 - row_label_width - gap * (grids.len() as i32) - 4;
+    let usable = grids_width - row_label_width - gap * (grids.len() as i32) - 4;
     let cell_w = (usable as f64 / total_columns as f64).clamp(4.0, 40.0);
     // Each grid's tokens, then its mask, each with a caption line.
     let caption = 16;
@@ -87,6 +99,135 @@ pub fn draw_padding_mask<DB: DrawingBackend>(
         }
     }
     area.present().map_err(e)
+}
+
+/// The share of the width the batch's grids keep when the causal panel is drawn.
+pub const CAUSAL_SPLIT: f64 = 0.6;
+
+/// What decoder self-attention allows for one query and key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelfAttentionCell {
+    /// The query may read the key.
+    Kept,
+    /// The key lies after the query: blocked by the causal mask.
+    Future,
+    /// The key is `<pad>`: blocked by the padding mask.
+    Pad,
+}
+
+/// The decoder self-attention mask of one sequence of decoder input, `[query][key]`: the causal
+/// mask first, then padding.
+pub fn self_attention_mask(kinds: &[TokenKind]) -> Vec<Vec<SelfAttentionCell>> {
+    (0..kinds.len())
+        .map(|q| {
+            kinds
+                .iter()
+                .enumerate()
+                .map(|(k, kind)| match (k > q, kind) {
+                    (true, _) => SelfAttentionCell::Future,
+                    (false, TokenKind::Pad) => SelfAttentionCell::Pad,
+                    (false, _) => SelfAttentionCell::Kept,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Where the causal panel sits: the sequence it shows and its cells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CausalPanel {
+    /// The batch row shown (the one with the most padding, so both masks show).
+    pub row: usize,
+    /// Left edge of the first key column.
+    pub left: i32,
+    /// Top edge of the first query row.
+    pub top: i32,
+    /// Side of a cell.
+    pub cell: f64,
+}
+
+impl CausalPanel {
+    /// The panel for `view` in a `width` x `height` plot.
+    pub fn new(view: &MaskView, (width, height): (u32, u32)) -> Self {
+        let kinds = &view.decoder_input.kinds;
+        let row = (0..kinds.len())
+            .max_by_key(|&r| {
+                let pads = kinds[r].iter().filter(|k| **k == TokenKind::Pad).count();
+                (pads, std::cmp::Reverse(r))
+            })
+            .unwrap_or(0);
+        let n = kinds.get(row).map_or(1, Vec::len).max(1);
+        let left = (width as f64 * CAUSAL_SPLIT) as i32 + 14;
+        let top = HEADER + 46;
+        let cell = ((width as i32 - left - 8) as f64 / n as f64)
+            .min((height as i32 - top - 30) as f64 / n as f64)
+            .clamp(3.0, 22.0);
+        Self {
+            row,
+            left,
+            top,
+            cell,
+        }
+    }
+
+    /// Corners of the cell of query `q` and key `k`.
+    pub fn cell_rect(&self, q: usize, k: usize) -> [(i32, i32); 2] {
+        let at = |i: usize| (i as f64 * self.cell) as i32;
+        [
+            (self.left + at(k), self.top + at(q)),
+            (self.left + at(k + 1) - 1, self.top + at(q + 1) - 1),
+        ]
+    }
+}
+
+/// The colour of a self-attention mask cell.
+pub fn self_attention_colour(cell: SelfAttentionCell) -> RGBColor {
+    match cell {
+        SelfAttentionCell::Kept => theme::MASK_ON,
+        SelfAttentionCell::Future => super::heads::BLOCKED,
+        SelfAttentionCell::Pad => theme::PAD,
+    }
+}
+
+fn draw_causal_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    view: &MaskView,
+    panel: &CausalPanel,
+) -> DrawResult {
+    let e = DrawError::from_display;
+    let Some(kinds) = view.decoder_input.kinds.get(panel.row) else {
+        return Ok(());
+    };
+    let x = panel.left;
+    let lines = [
+        format!("decoder self-attention, sequence {}", panel.row + 1),
+        "rows: queries · columns: keys".to_string(),
+        "hatched: later (causal) · grey: <pad>".to_string(),
+    ];
+    for (i, line) in lines.into_iter().enumerate() {
+        area.draw(&Text::new(
+            line,
+            (x, HEADER + 4 + 13 * i as i32),
+            theme::text(10.0, theme::MUTED),
+        ))
+        .map_err(e)?;
+    }
+    for (q, row) in self_attention_mask(kinds).into_iter().enumerate() {
+        for (k, cell) in row.into_iter().enumerate() {
+            let rect = panel.cell_rect(q, k);
+            area.draw(&Rectangle::new(rect, self_attention_colour(cell).filled()))
+                .map_err(e)?;
+            let [(x0, y0), (x1, y1)] = rect;
+            if cell == SelfAttentionCell::Future && x1 - x0 >= 4 {
+                area.draw(&PathElement::new(
+                    vec![(x0, y1), (x1, y0)],
+                    super::heads::BLOCKED_HATCH,
+                ))
+                .map_err(e)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn width_of(grid: &TokenGrid) -> usize {

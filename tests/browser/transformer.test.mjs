@@ -67,6 +67,15 @@ async function trainTransformer({ webgpu, backend, steps }) {
     await page.waitForFunction(() => window.__seq2seq.plots.draws['attention-heads'] > 1, null, { timeout: 60_000 });
     assert.ok(await colouredIn('attention-heads') > 500, 'the heads are drawn in colour');
     assert.ok(await colouredIn('positional-encoding') > 2000, 'the positional encodings are drawn');
+    // The batch's masks add the decoder's causal self-attention mask (hatched cells: 236 grey).
+    const causalCells = await page.evaluate(() => {
+      const canvas = document.getElementById('padding-mask');
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] === 236 && data[i + 1] === 236 && data[i + 2] === 236) n += 1;
+      return n;
+    });
+    assert.ok(causalCells > 50, `the causal mask is drawn beside the batch (${causalCells} px)`);
     const picture = () => page.evaluate(() => document.getElementById('attention-heads').toDataURL());
     const [before, drawsBefore] = [await picture(), await page.evaluate(() => window.__seq2seq.plots.draws['attention-heads'])];
     const box = await page.locator('#attention-heads').boundingBox();
@@ -168,6 +177,25 @@ test('the training recipe changes live: optimiser, weight decay, label smoothing
     assert.equal(await page.evaluate(() => window.__seq2seqPanicked || null), null);
     assert.deepEqual(problems, []);
     await screenshot(page, 'training-recipe.png');
+  } finally {
+    await context.close();
+  }
+});
+
+test('compare: an RNN with attention against a Transformer on the very same batches', { timeout: 300_000 }, async () => {
+  const context = await launch({ webgpu: false });
+  try {
+    const { page, problems } = await openPage(context, pageUrl(url, TINY, '?backend=cpu&eval-every=10'));
+    await page.waitForSelector('#start:not([disabled])', { timeout: 120_000 });
+    await page.selectOption('#compare-b', 'transformer');
+    await page.fill('#compare-min-len', '3');
+    await page.fill('#compare-max-len', '5');
+    await page.click('#compare-start');
+    await page.waitForFunction(() => /exact accuracy A \d+% · B \d+%/.test(document.querySelector('#compare-status').textContent),
+      null, { timeout: 180_000 });
+    await page.click('#compare-stop');
+    assert.deepEqual(problems, []);
+    await screenshot(page, 'compare-transformer.png');
   } finally {
     await context.close();
   }
