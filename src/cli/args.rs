@@ -334,6 +334,9 @@ pub enum BenchModel {
     Default,
     /// Batch 256, embedding 128, hidden 512.
     Large,
+    /// The Transformer: batch 32, d_model 64, 2 layers each side, 4 heads, feed-forward 128, no
+    /// dropout.
+    Transformer,
 }
 
 /// `bench` arguments.

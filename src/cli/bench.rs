@@ -8,17 +8,28 @@ use crate::train::{RunConfig, Trainer};
 use std::time::Instant;
 
 /// The benchmarked configuration: the default model (batch 32, embedding 32, hidden 64, GRU +
-/// additive attention) or the large one (batch 256, embedding 128, hidden 512), on `reverse`
-/// with lengths 8-12.
+/// additive attention), the large one (batch 256, embedding 128, hidden 512) or the Transformer
+/// (batch 32, d_model 64, 2 layers, 4 heads, feed-forward 128), on `reverse` with lengths 8-12.
 pub fn bench_config(model: BenchModel) -> RunConfig {
     let mut config = RunConfig::default();
     config.task.kind = TaskKind::Reverse;
     config.task.min_len = 8;
     config.task.max_len = 12;
-    if model == BenchModel::Large {
-        config.train.batch_size = 256;
-        config.model.embedding_size = 128;
-        config.model.hidden_size = 512;
+    match model {
+        BenchModel::Default => {}
+        BenchModel::Large => {
+            config.train.batch_size = 256;
+            config.model.embedding_size = 128;
+            config.model.hidden_size = 512;
+        }
+        BenchModel::Transformer => {
+            config.model.kind = crate::model::ModelKind::Transformer;
+            config.model.embedding_size = 64;
+            config.model.layers = 2;
+            config.model.heads = 4;
+            config.model.ff_size = 128;
+            config.model.dropout = 0.0;
+        }
     }
     config
 }
@@ -57,16 +68,29 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     };
     let steps_per_second = steps as f64 / seconds;
     let tokens_per_second = tokens as f64 / seconds;
-    let model = format!(
-        "batch {}, embedding {}, hidden {}, {} + {} attention, lengths {}-{}",
-        config.train.batch_size,
-        config.model.embedding_size,
-        config.model.hidden_size,
-        <&str>::from(config.model.cell),
-        <&str>::from(config.model.attention),
-        config.task.min_len,
-        config.task.max_len
-    );
+    let (m, t) = (&config.model, &config.task);
+    let model = match m.kind {
+        crate::model::ModelKind::Rnn => format!(
+            "batch {}, embedding {}, hidden {}, {} + {} attention, lengths {}-{}",
+            config.train.batch_size,
+            m.embedding_size,
+            m.hidden_size,
+            <&str>::from(m.cell),
+            <&str>::from(m.attention),
+            t.min_len,
+            t.max_len
+        ),
+        crate::model::ModelKind::Transformer => format!(
+            "batch {}, Transformer d_model {}, {} layers, {} heads, feed-forward {}, lengths {}-{}",
+            config.train.batch_size,
+            m.embedding_size,
+            m.layers,
+            m.heads,
+            m.ff_size,
+            t.min_len,
+            t.max_len
+        ),
+    };
     if args.json {
         println!(
             "{}",
