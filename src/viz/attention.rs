@@ -154,14 +154,7 @@ pub fn draw_attention<DB: DrawingBackend>(
     }
     for c in (0..columns).step_by(every(columns)) {
         let [(x0, _), (x1, _)] = cell_rect(0, c);
-        let style = (theme::FONT, label_size)
-            .into_font()
-            .color(&theme::INK)
-            .transform(FontTransform::Rotate270)
-            .pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Center,
-            ));
+        let style = theme::upward_text(label_size, theme::INK);
         let label = theme::shorten(&headers[c], 8);
         let style = theme::for_label(style, &label);
         area.draw(&Text::new(label, ((x0 + x1) / 2, top - 4), style))

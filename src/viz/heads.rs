@@ -217,14 +217,7 @@ fn draw_token_labels<DB: DrawingBackend>(
     }
     for (k, token) in keys.iter().enumerate().step_by(every) {
         let [(x0, _), (x1, _)] = panel.cell_rect(0, k);
-        let style = (theme::FONT, size)
-            .into_font()
-            .color(&theme::INK)
-            .transform(FontTransform::Rotate270)
-            .pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Center,
-            ));
+        let style = theme::upward_text(size, theme::INK);
         let label = theme::shorten(token, 8);
         let style = theme::for_label(style, &label);
         area.draw(&Text::new(label, ((x0 + x1) / 2, panel.top - 4), style))

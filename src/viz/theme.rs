@@ -92,6 +92,16 @@ pub fn centred_text(size: f64, color: RGBColor) -> TextStyle<'static> {
         .pos(Pos::new(HPos::Center, VPos::Center))
 }
 
+/// Text that reads upwards (turned a quarter left), starting at its point: column labels above
+/// a heatmap.
+pub fn upward_text(size: f64, color: RGBColor) -> TextStyle<'static> {
+    (FONT, size)
+        .into_font()
+        .color(&color)
+        .transform(FontTransform::Rotate270)
+        .pos(Pos::new(HPos::Left, VPos::Center))
+}
+
 /// Text of `size` pixels in `color`, right-aligned at its position.
 pub fn right_text(size: f64, color: RGBColor) -> TextStyle<'static> {
     (FONT, size)
