@@ -41,6 +41,8 @@ pub struct ChoiceOption {
     pub value: &'static str,
     /// What a person reads.
     pub label: &'static str,
+    /// A hint shown while the option is chosen (`None`: no hint).
+    pub hint: Option<&'static str>,
 }
 
 /// A choice control: its options and default.
@@ -190,6 +192,10 @@ where
         .map(|&v| ChoiceOption {
             value: v.into(),
             label: v.get_message().unwrap_or(v.into()),
+            // (strum falls back to the message when there is no detailed one)
+            hint: v
+                .get_detailed_message()
+                .filter(|d| Some(*d) != v.get_message()),
         })
         .collect();
     ChoiceSpec {
@@ -340,6 +346,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn only_an_option_with_a_hint_of_its_own_has_one() {
+        let specs = control_specs();
+        let kinds = specs
+            .choices
+            .iter()
+            .find(|c| c.path == "model.kind")
+            .unwrap();
+        let hints: Vec<_> = kinds.options.iter().map(|o| (o.value, o.hint)).collect();
+        assert_eq!(hints[0], ("rnn", None));
+        assert!(
+            hints[1].1.unwrap().contains("learning rate 0.001"),
+            "{hints:?}"
+        );
     }
 
     #[test]

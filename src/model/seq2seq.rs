@@ -18,7 +18,10 @@ menu_enum! {
         #[default]
         Rnn,
         /// Encoder-decoder Transformer: self-attention, cross-attention, positions.
-        #[strum(message = "Transformer")]
+        #[strum(
+            message = "Transformer",
+            detailed_message = "a Transformer learns best near learning rate 0.001, or with a warm-up schedule"
+        )]
         Transformer,
     }
 }

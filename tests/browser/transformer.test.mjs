@@ -112,6 +112,7 @@ test('the model menu switches to a Transformer and back: its controls show, the 
     await page.waitForFunction(() => location.hash.includes('transformer'), null, { timeout: 60_000 });
     await page.waitForSelector('#start:not([disabled])', { timeout: 120_000 });
     assert.ok(await visible(page, 'heads'));
+    assert.match(await page.textContent('#model-kind-hint'), /learning rate 0\.001/, 'the Transformer says what it wants');
     assert.ok(!(await visible(page, 'cell')));
     // A head count that does not divide the embedding size is refused beside its control.
     await page.fill('#heads', '3');
@@ -121,6 +122,7 @@ test('the model menu switches to a Transformer and back: its controls show, the 
     await page.selectOption('#model-kind', 'rnn');
     await page.waitForFunction(() => location.hash.includes('%22rnn%22'), null, { timeout: 60_000 });
     assert.ok(await visible(page, 'cell'));
+    assert.equal(await page.textContent('#model-kind-hint'), '', 'no hint for the RNN');
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
