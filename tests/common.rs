@@ -42,6 +42,39 @@ pub fn steps_to_95_percent(
     Err(format!("{seen:?}"))
 }
 
+/// The zh-en phrases `trainer` never saw (made by the same templates, in neither split): the
+/// first 200 of them (asserted), and how it translated the ones it got wrong
+/// (`"zh -> output (not en)"`).
+pub fn zh_en_held_out_misses(trainer: &Trainer) -> (usize, Vec<String>) {
+    let data = trainer.data();
+    let seen: std::collections::HashSet<&str> = data
+        .train
+        .iter()
+        .chain(&data.valid)
+        .map(|pair| pair.source_text.as_str())
+        .collect();
+    let held_out: Vec<(String, String)> = seq2seq_playground::data::tasks::zh_en_pairs()
+        .into_iter()
+        .filter(|(zh, _)| !seen.contains(zh.as_str()))
+        .take(200)
+        .collect();
+    assert_eq!(
+        held_out.len(),
+        200,
+        "the templates make 1440 phrases, 600 used"
+    );
+    let wrong = held_out
+        .iter()
+        .filter_map(|(zh, en)| {
+            let output = pollster::block_on(trainer.translate(zh))
+                .unwrap()
+                .output_text;
+            (&output != en).then(|| format!("{zh} -> {output} (not {en})"))
+        })
+        .collect();
+    (held_out.len(), wrong)
+}
+
 /// Every weight of the run's model, by parameter (values only: parameter ids are random per run).
 pub fn weight_values(trainer: &Trainer) -> Vec<Vec<f32>> {
     use burn::module::{Module, ModuleVisitor, Param};

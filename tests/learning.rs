@@ -3,7 +3,6 @@
 mod common;
 
 use seq2seq_playground::data::TaskKind;
-use seq2seq_playground::data::tasks::zh_en_pairs;
 use seq2seq_playground::model::AttentionKind;
 use seq2seq_playground::train::RunConfig;
 
@@ -72,46 +71,15 @@ fn zh_en_translates_the_course_example_and_phrases_it_never_saw() {
     assert!(attention.iter().all(|row| row.len() == 5));
 
     // Phrases the run never saw, neither in training nor in validation.
-    let data = trainer.data();
-    let seen: std::collections::HashSet<&str> = data
-        .train
-        .iter()
-        .chain(&data.valid)
-        .map(|pair| pair.source_text.as_str())
-        .collect();
-    let held_out: Vec<(String, String)> = zh_en_pairs()
-        .into_iter()
-        .filter(|(zh, _)| !seen.contains(zh.as_str()))
-        .take(200)
-        .collect();
-    assert_eq!(
-        held_out.len(),
-        200,
-        "the templates make 1440 phrases, 600 used"
-    );
-    let mut right = Vec::new();
-    let mut wrong = Vec::new();
-    for (zh, en) in &held_out {
-        let output = pollster::block_on(trainer.translate(zh))
-            .unwrap()
-            .output_text;
-        if &output == en {
-            right.push(zh.as_str());
-        } else {
-            wrong.push(format!("{zh} -> {output} (not {en})"));
-        }
-    }
+    let (held_out, wrong) = common::zh_en_held_out_misses(&trainer);
+    let right = held_out - wrong.len();
     eprintln!(
-        "zh-en held out: {} of {} exactly right; wrong ones: {:?}",
-        right.len(),
-        held_out.len(),
+        "zh-en held out: {right} of {held_out} exactly right; wrong ones: {:?}",
         &wrong[..wrong.len().min(10)]
     );
     assert!(
-        right.len() >= ZH_EN_HELD_OUT_FLOOR,
-        "only {} of {} held-out phrases right (floor {ZH_EN_HELD_OUT_FLOOR}): {:?}",
-        right.len(),
-        held_out.len(),
+        right >= ZH_EN_HELD_OUT_FLOOR,
+        "only {right} of {held_out} held-out phrases right (floor {ZH_EN_HELD_OUT_FLOOR}): {:?}",
         &wrong[..wrong.len().min(20)]
     );
 }

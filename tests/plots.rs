@@ -281,9 +281,10 @@ fn grid(title: &str, rows: &[&[&str]]) -> TokenGrid {
     grid
 }
 
-#[test]
-fn padding_mask_shows_tokens_padding_and_masks() {
-    let view = MaskView {
+/// Two reversed sequences of different lengths in a batch of 32, as the masks plot gets them;
+/// `causal`: the model is a Transformer.
+fn reversal_batch(causal: bool) -> MaskView {
+    MaskView {
         batch_size: 32,
         source: grid("source", &[&["a", "b", "c"], &["d"]]),
         decoder_input: grid(
@@ -294,8 +295,13 @@ fn padding_mask_shows_tokens_padding_and_masks() {
             "decoder output",
             &[&["c", "b", "a", "<eos>"], &["d", "<eos>"]],
         ),
-        causal: false,
-    };
+        causal,
+    }
+}
+
+#[test]
+fn padding_mask_shows_tokens_padding_and_masks() {
+    let view = reversal_batch(false);
     let frame = Frame::render(|area| draw_padding_mask(area, &view));
     for (color, what) in [
         (theme::TOKEN, "token"),
@@ -324,19 +330,7 @@ fn a_transformer_batch_shows_its_causal_mask_combined_with_padding() {
         [C::Kept, C::Kept, C::Kept, C::Pad],
         "a PAD key is blocked even when earlier"
     );
-    let view = MaskView {
-        batch_size: 32,
-        source: grid("source", &[&["a", "b", "c"], &["d"]]),
-        decoder_input: grid(
-            "decoder input",
-            &[&["<bos>", "c", "b", "a"], &["<bos>", "d"]],
-        ),
-        decoder_output: grid(
-            "decoder output",
-            &[&["c", "b", "a", "<eos>"], &["d", "<eos>"]],
-        ),
-        causal: true,
-    };
+    let view = reversal_batch(true);
     let frame = Frame::render(|area| draw_padding_mask(area, &view));
     let panel = CausalPanel::new(&view, (W, H));
     assert_eq!(panel.row, 1, "the sequence with the most padding");

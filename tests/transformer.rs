@@ -292,47 +292,26 @@ const ZH_EN_HELD_OUT_FLOOR: usize = 190;
 
 #[test]
 fn zh_en_translates_the_course_example_and_phrases_it_never_saw() {
-    use seq2seq_playground::data::tasks::zh_en_pairs;
     let mut config = transformer_run(TaskKind::ZhEn);
     config.task.dataset_size = 600;
     config.train.learning_rate = 0.001;
     let (trainer, _) = common::train(config, 600);
     let course = pollster::block_on(trainer.translate("我有一支笔")).unwrap();
     assert_eq!(course.output_text, "i have a pen");
-    let data = trainer.data();
-    let seen: std::collections::HashSet<&str> = data
+    let (held_out, wrong) = common::zh_en_held_out_misses(&trainer);
+    let right = held_out - wrong.len();
+    let course_trained = trainer
+        .data()
         .train
         .iter()
-        .chain(&data.valid)
-        .map(|pair| pair.source_text.as_str())
-        .collect();
-    let held_out: Vec<(String, String)> = zh_en_pairs()
-        .into_iter()
-        .filter(|(zh, _)| !seen.contains(zh.as_str()))
-        .take(200)
-        .collect();
-    assert_eq!(held_out.len(), 200);
-    let wrong: Vec<String> = held_out
-        .iter()
-        .filter_map(|(zh, en)| {
-            let output = pollster::block_on(trainer.translate(zh))
-                .unwrap()
-                .output_text;
-            (&output != en).then(|| format!("{zh} -> {output} (not {en})"))
-        })
-        .collect();
-    let right = held_out.len() - wrong.len();
+        .any(|pair| pair.source_text == "我有一支笔");
     eprintln!(
         "Transformer zh-en held out: {right} of 200 right; the course example {} in training",
-        if seen.contains("我有一支笔") {
-            "was"
-        } else {
-            "was not"
-        }
+        if course_trained { "was" } else { "was not" }
     );
     assert!(
         right >= ZH_EN_HELD_OUT_FLOOR,
-        "only {right} of 200 held-out phrases right (floor {ZH_EN_HELD_OUT_FLOOR}): {:?}",
+        "only {right} of {held_out} held-out phrases right (floor {ZH_EN_HELD_OUT_FLOOR}): {:?}",
         &wrong[..wrong.len().min(20)]
     );
 }
