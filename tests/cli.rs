@@ -183,9 +183,14 @@ fn the_device_flag_trains_on_the_cpu_and_explains_a_missing_wgpu_build() {
         assert_eq!(output.status.code(), Some(2));
         assert!(text(&output.stderr).contains("built without the `wgpu` feature"));
     }
+    if cfg!(not(feature = "vulkan")) {
+        let output = run(&["bench", "--device", "vulkan", "--steps", "1"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(text(&output.stderr).contains("built without the `vulkan` feature"));
+    }
     let output = run(&["train", "--device", "tpu"]);
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("possible values: cpu, wgpu"));
+    assert!(text(&output.stderr).contains("possible values: cpu, wgpu, vulkan"));
 }
 
 fn train_to(steps: usize, checkpoint: &Path, resume: Option<&Path>) {

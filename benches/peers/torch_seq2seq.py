@@ -7,7 +7,16 @@ input is [previous token embedding; context]; Bahdanau additive attention
 (v . tanh(W h + U s)) with PAD masked before the softmax; output Linear([s; context]) -> vocab;
 masked cross-entropy; Adam (lr 0.005, betas 0.9/0.999, eps 1e-5); gradient clipping by global
 norm 1.0; teacher forcing 1.0. Prints one JSON line.
+
+`--model transformer` is the twin of the crate's `bench --model transformer`: the same batch;
+d_model 64, 2 layers each side, 4 heads, feed-forward 128 with GELU, dropout 0; pre-LN with a
+final layer norm on each stack; embeddings N(0, 1/d_model) scaled by sqrt(d_model) plus the
+fixed sinusoids; source padding masked in encoder self- and cross-attention, causal plus target
+padding in decoder self-attention; an untied output Linear; Xavier-uniform linear weights;
+the same optimiser and clipping. PyTorch's attention runs with `need_weights=False` (its fused
+kernel, PyTorch at its fastest); the crate's returns every head's weights for the plots.
 """
+import math
 import argparse
 import json
 import random
@@ -56,6 +65,74 @@ class Seq2Seq(nn.Module):
         return self.output(features)
 
 
+def sinusoids(length, d):
+    position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+    rate = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10000.0) / d))
+    table = torch.zeros(length, d)
+    table[:, 0::2] = torch.sin(position * rate)
+    table[:, 1::2] = torch.cos(position * rate)
+    return table
+
+
+class Block(nn.Module):
+    """`x + sublayer(norm(x))` around one attention or feed-forward sublayer (pre-LN)."""
+
+    def __init__(self, d, heads, ff, cross=False):
+        super().__init__()
+        self.self_norm = nn.LayerNorm(d)
+        self.self_attention = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.cross_norm = nn.LayerNorm(d) if cross else None
+        self.cross_attention = nn.MultiheadAttention(d, heads, batch_first=True) if cross else None
+        self.ff_norm = nn.LayerNorm(d)
+        self.ff = nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Linear(ff, d))
+
+    def forward(self, x, pad, memory=None, memory_pad=None, causal=None):
+        h = self.self_norm(x)
+        x = x + self.self_attention(h, h, h, key_padding_mask=pad, attn_mask=causal, need_weights=False)[0]
+        if self.cross_attention is not None:
+            h = self.cross_norm(x)
+            x = x + self.cross_attention(h, memory, memory, key_padding_mask=memory_pad, need_weights=False)[0]
+        return x + self.ff(self.ff_norm(x))
+
+
+class TransformerSeq2Seq(nn.Module):
+    def __init__(self, d=64, heads=4, layers=2, ff=128, max_len=256):
+        super().__init__()
+        self.d = d
+        self.src_embedding = nn.Embedding(VOCAB, d)
+        self.tgt_embedding = nn.Embedding(VOCAB, d)
+        for embedding in (self.src_embedding, self.tgt_embedding):
+            nn.init.normal_(embedding.weight, 0.0, d ** -0.5)
+        self.register_buffer("positions", sinusoids(max_len, d))
+        self.encoder = nn.ModuleList(Block(d, heads, ff) for _ in range(layers))
+        self.decoder = nn.ModuleList(Block(d, heads, ff, cross=True) for _ in range(layers))
+        self.encoder_norm = nn.LayerNorm(d)
+        self.decoder_norm = nn.LayerNorm(d)
+        self.output = nn.Linear(d, VOCAB)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def embed(self, embedding, tokens):
+        return embedding(tokens) * math.sqrt(self.d) + self.positions[: tokens.shape[1]]
+
+    def forward(self, src, src_lens, src_mask, tgt_in):
+        src_pad = src == PAD
+        x = self.embed(self.src_embedding, src)
+        for layer in self.encoder:
+            x = layer(x, src_pad)
+        memory = self.encoder_norm(x)
+        t = tgt_in.shape[1]
+        causal = torch.ones(t, t, dtype=torch.bool, device=src.device).triu(1)
+        # A target PAD key is masked too; every query keeps its own (real or BOS) first column.
+        y = self.embed(self.tgt_embedding, tgt_in)
+        tgt_pad = tgt_in == PAD
+        for layer in self.decoder:
+            y = layer(y, tgt_pad, memory, src_pad, causal)
+        return self.output(self.decoder_norm(y))
+
+
 def batch(rng, size=32, lo=8, hi=12, device="cpu"):
     sources = [[4 + rng.randrange(SYMBOLS) for _ in range(rng.randint(lo, hi))] for _ in range(size)]
     s_len = max(map(len, sources))
@@ -80,16 +157,20 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's choice)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--model", default="default", choices=["default", "large"])
+    parser.add_argument("--model", default="default", choices=["default", "large", "transformer"])
     args = parser.parse_args()
     torch.manual_seed(7)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
-    sizes = {"default": (32, 32, 64), "large": (256, 128, 512)}[args.model]
-    batch_size, emb, hidden = sizes
     rng = random.Random(42)
-    model = Seq2Seq(emb, hidden).to(args.device)
+    if args.model == "transformer":
+        batch_size = 32
+        model = TransformerSeq2Seq().to(args.device)
+    else:
+        sizes = {"default": (32, 32, 64), "large": (256, 128, 512)}[args.model]
+        batch_size, emb, hidden = sizes
+        model = Seq2Seq(emb, hidden).to(args.device)
     optim = torch.optim.Adam(model.parameters(), lr=0.005, betas=(0.9, 0.999), eps=1e-5)
     loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
 

@@ -106,6 +106,8 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                 "threads": 1,
                 "launches_per_step": launches.as_ref().map(|l| l.per_step),
                 "launches_by_kind": launches.as_ref().map(|l| &l.by_kind),
+                "launch_micros_per_step": launches.as_ref().map(|l| l.micros_per_step),
+                "launch_micros_by_kind": launches.as_ref().map(|l| &l.micros_by_kind),
             })
         );
     } else {

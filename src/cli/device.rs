@@ -1,6 +1,8 @@
 //! `--device`: where the command line trains. `cpu` is burn's flex backend; `wgpu` is burn's
 //! wgpu runtime natively (WGSL shaders, the kernels the page runs on WebGPU), compiled in with
-//! the crate's `wgpu` feature.
+//! the crate's `wgpu` feature; `vulkan` is the same runtime pinned to Vulkan with cubecl's SPIR-V
+//! compiler, compiled in with the crate's `vulkan` feature. (In a `vulkan` build `wgpu` also
+//! compiles to SPIR-V on a Vulkan adapter: build with `wgpu` alone to run the page's WGSL.)
 
 use burn::prelude::Device;
 use clap::ValueEnum;
@@ -12,6 +14,8 @@ pub enum DeviceArg {
     Cpu,
     /// burn's wgpu runtime on the machine's default adapter (a GPU, or a software one).
     Wgpu,
+    /// burn's wgpu runtime pinned to Vulkan, shaders compiled to SPIR-V (`vulkan` feature).
+    Vulkan,
 }
 
 impl DeviceArg {
@@ -19,7 +23,9 @@ impl DeviceArg {
     pub fn describe(self) -> &'static str {
         match self {
             Self::Cpu => "burn flex, CPU",
+            Self::Wgpu if cfg!(feature = "vulkan") => "burn wgpu (SPIR-V on Vulkan, fusion)",
             Self::Wgpu => "burn wgpu (WGSL, fusion)",
+            Self::Vulkan => "burn vulkan (SPIR-V, fusion)",
         }
     }
 
@@ -28,6 +34,7 @@ impl DeviceArg {
         match self {
             Self::Cpu => Ok(Device::flex()),
             Self::Wgpu => open_wgpu(),
+            Self::Vulkan => open_vulkan(),
         }
     }
 }
@@ -43,5 +50,20 @@ fn open_wgpu() -> Result<Device, String> {
 fn open_wgpu() -> Result<Device, String> {
     Err("this binary was built without the `wgpu` feature: \
          cargo run --release --features wgpu -- ... --device wgpu"
+        .into())
+}
+
+#[cfg(feature = "vulkan")]
+fn open_vulkan() -> Result<Device, String> {
+    Device::wgpu_options()
+        .graphics_api(burn::tensor::wgpu::WgpuBackend::Vulkan)
+        .init()
+        .map_err(|e| format!("cannot open a Vulkan device: {e}"))
+}
+
+#[cfg(not(feature = "vulkan"))]
+fn open_vulkan() -> Result<Device, String> {
+    Err("this binary was built without the `vulkan` feature: \
+         cargo run --release --features vulkan -- ... --device vulkan"
         .into())
 }

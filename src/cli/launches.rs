@@ -12,9 +12,10 @@ pub struct LaunchLog {
     path: PathBuf,
 }
 
-/// Kernel names and how often each was launched, at one point of a run.
+/// Kernel names, how often each was launched and the device time they took (as the profiler
+/// timed each launch), at one point of a run.
 pub struct LaunchCount {
-    by_kind: BTreeMap<String, usize>,
+    by_kind: BTreeMap<String, (usize, f64)>,
 }
 
 /// Launches per training step, in total and by kernel kind.
@@ -23,6 +24,12 @@ pub struct LaunchesPerStep {
     pub per_step: f64,
     /// Launches per step of each kernel kind (the name up to its generic arguments).
     pub by_kind: BTreeMap<String, f64>,
+    /// Microseconds per step the profiler timed for each kernel kind's launches. With the
+    /// profiler on every launch is timed on its own: the sums say where the device's time
+    /// goes, not how long a step takes without the profiler.
+    pub micros_by_kind: BTreeMap<String, f64>,
+    /// The sum of `micros_by_kind`.
+    pub micros_per_step: f64,
 }
 
 impl LaunchLog {
@@ -46,8 +53,10 @@ impl LaunchLog {
             .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
         let mut by_kind = BTreeMap::new();
         for line in text.lines() {
-            if let Some(name) = launched_kernel(line) {
-                *by_kind.entry(kernel_kind(name)).or_insert(0) += 1;
+            if let Some((seconds, name)) = launched_kernel(line) {
+                let entry = by_kind.entry(kernel_kind(name)).or_insert((0, 0.0));
+                entry.0 += 1;
+                entry.1 += seconds;
             }
         }
         Ok(LaunchCount { by_kind })
@@ -60,13 +69,28 @@ impl Drop for LaunchLog {
     }
 }
 
-/// The kernel named by a profiler line `| 99.8µs | KernelName | details`, if it is one.
-fn launched_kernel(line: &str) -> Option<&str> {
+/// The time and kernel of a profiler line `| 99.8µs | KernelName | details`, if it is one.
+fn launched_kernel(line: &str) -> Option<(f64, &str)> {
     let mut fields = line.strip_prefix('|')?.split('|');
-    let time = fields.next()?.trim();
+    let seconds = duration_seconds(fields.next()?.trim())?;
     let name = fields.next()?.trim();
-    let is_duration = time.ends_with('s') && time.starts_with(|c: char| c.is_ascii_digit());
-    (is_duration && !name.is_empty()).then_some(name)
+    (!name.is_empty()).then_some((seconds, name))
+}
+
+/// Seconds in a duration as Rust's `Debug` writes it (`850ns`, `99.8µs`, `1.2ms`, `1.5s`).
+fn duration_seconds(text: &str) -> Option<f64> {
+    let units = [
+        ("ns", 1e-9),
+        ("µs", 1e-6),
+        ("us", 1e-6),
+        ("ms", 1e-3),
+        ("s", 1.0),
+    ];
+    let (number, scale) = units
+        .iter()
+        .find_map(|(unit, scale)| Some((text.strip_suffix(unit)?, *scale)))?;
+    let value: f64 = number.parse().ok()?;
+    Some(value * scale)
 }
 
 /// A kernel's kind: its name without generic arguments or trailing ids.
@@ -86,29 +110,40 @@ fn kernel_kind(name: &str) -> String {
 impl LaunchCount {
     /// Launches per step between `before` and `self`, `steps` steps apart.
     pub fn since(&self, before: &LaunchCount, steps: usize) -> LaunchesPerStep {
-        let by_kind: BTreeMap<String, f64> = self
-            .by_kind
-            .iter()
-            .map(|(kind, &count)| {
-                let earlier = before.by_kind.get(kind).copied().unwrap_or(0);
-                (kind.clone(), (count - earlier) as f64 / steps as f64)
-            })
-            .filter(|(_, n)| *n > 0.0)
-            .collect();
+        let mut by_kind = BTreeMap::new();
+        let mut micros_by_kind = BTreeMap::new();
+        for (kind, &(count, seconds)) in &self.by_kind {
+            let (count_before, seconds_before) =
+                before.by_kind.get(kind).copied().unwrap_or((0, 0.0));
+            if count > count_before {
+                let launches = (count - count_before) as f64 / steps as f64;
+                let micros = (seconds - seconds_before) * 1e6 / steps as f64;
+                by_kind.insert(kind.clone(), launches);
+                micros_by_kind.insert(kind.clone(), micros);
+            }
+        }
         LaunchesPerStep {
             per_step: by_kind.values().sum(),
+            micros_per_step: micros_by_kind.values().sum(),
             by_kind,
+            micros_by_kind,
         }
     }
 }
 
 impl fmt::Display for LaunchesPerStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:.0} kernel launches per training step:", self.per_step)?;
+        writeln!(
+            f,
+            "{:.0} kernel launches per training step, {:.0} µs of device time as profiled:",
+            self.per_step, self.micros_per_step
+        )?;
+        writeln!(f, "  {:>8}  {:>10}  kind", "launches", "µs")?;
         let mut kinds: Vec<_> = self.by_kind.iter().collect();
         kinds.sort_by(|a, b| b.1.total_cmp(a.1));
         for (kind, n) in kinds {
-            writeln!(f, "  {n:>8.1}  {kind}")?;
+            let micros = self.micros_by_kind.get(kind).copied().unwrap_or(0.0);
+            writeln!(f, "  {n:>8.1}  {micros:>10.1}  {kind}")?;
         }
         Ok(())
     }
@@ -120,11 +155,22 @@ mod tests {
 
     #[test]
     fn profiler_lines_name_their_kernel() {
-        let line = "| 99.787µs   | PrngKernel | UniformFamily_c771f13a";
-        assert_eq!(launched_kernel(line), Some("PrngKernel"));
-        assert_eq!(launched_kernel("| 1.2ms | Matmul |"), Some("Matmul"));
+        let close = |line: &str, nanos: f64, kernel: &str| {
+            let (seconds, name) = launched_kernel(line).expect("a launch");
+            assert!((seconds * 1e9 - nanos).abs() < 1e-6, "{line}: {seconds} s");
+            assert_eq!(name, kernel);
+        };
+        close(
+            "| 99.75µs   | PrngKernel | UniformFamily_c771f13a",
+            99_750.0,
+            "PrngKernel",
+        );
+        close("| 1.5ms | Matmul |", 1_500_000.0, "Matmul");
+        close("| 250ns | Fill |", 250.0, "Fill");
+        close("| 2s | Slow |", 2e9, "Slow");
         assert_eq!(launched_kernel("name: cubek_random::base"), None);
         assert_eq!(launched_kernel("|   | x |"), None);
+        assert_eq!(launched_kernel("| ms | x |"), None);
     }
 
     #[test]
