@@ -3,8 +3,11 @@
 # wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock if missing, builds the
 # release wasm and runs wasm-bindgen --target web (without the name section).
 # Nothing is downloaded from outside the package registries.
+# The wasm build has its own target dir (target/web, or CARGO_TARGET_DIR): cargo locks a target
+# dir for a whole build, and `scripts/test.sh` builds the page beside the native tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/web}
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "adding the wasm32-unknown-unknown target"
@@ -18,7 +21,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ];
   # pins (seen here: webpki-roots 1.0.11), the same exact wasm-bindgen-cli version is installed
   # with its dependencies resolved afresh.
   # (Not linted: a clippy wrapper set by scripts/test.sh is for this crate only.)
-  install() { env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo install "$@"; }
+  install() { env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS -u CARGO_TARGET_DIR cargo install "$@"; }
   install --locked wasm-bindgen-cli --version "$version" ||
     install wasm-bindgen-cli --version "$version"
 fi
@@ -30,7 +33,7 @@ cargo build --release --lib --target wasm32-unknown-unknown
 names=(--remove-name-section)
 [ "${SEQ2SEQ_WASM_NAMES:-0}" = 1 ] && names=()
 wasm-bindgen --target web --no-typescript --remove-producers-section "${names[@]}" --out-dir pkg \
-  target/wasm32-unknown-unknown/release/seq2seq_playground.wasm
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/seq2seq_playground.wasm"
 
 # wasm-opt is opt-in (WASM_OPT=1, with Debian's binaryen): on this module -O2 took 2 minutes and
 # made the brotli-compressed module larger, 3.20 MB against 3.00 (README, "Shipped size").

@@ -25,6 +25,19 @@ with_clippy() {
     CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
 }
 
+# The page's wasm builds in the background (its own target dir, target/web) while the native
+# tests build and run: on 2 cores the two builds fill each other's serial stretches (single long
+# crates, links, the tests' own run), and apt fetches Chromium while the page still builds. (On
+# a failing native test the script stops and kills the background build's script; its cargo may
+# run on to the end.)
+step "build the page (wasm) in the background, compiled through clippy -D warnings"
+mkdir -p target
+web_log=target/web-build.log
+with_clippy bash scripts/build-web.sh >"$web_log" 2>&1 &
+web_build=$!
+trap 'kill "$web_build" 2>/dev/null || true' EXIT
+echo "pid $web_build, log in $web_log"
+
 step "cargo test (native, CPU), compiled through clippy -D warnings"
 with_clippy cargo test
 
@@ -43,8 +56,14 @@ command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk fonts
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 chromium --version
 
-step "build the page (wasm), compiled through clippy -D warnings"
-with_clippy bash scripts/build-web.sh
+step "wait for the page's build"
+if ! wait "$web_build"; then
+  cat "$web_log"
+  echo "building the page failed (log above)"
+  exit 1
+fi
+trap - EXIT
+tail -n 12 "$web_log"
 
 step "browser tests (headless Chromium)"
 (cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
