@@ -4,6 +4,8 @@
 // shipped bytes first. Each backend is loaded RUNS times, alternating, in a fresh browser
 // profile (nothing cached); printed: median (min-max) of "ready" (the Start button enabled) and
 // "first step" (the step counter at 1 after a click on Start), and the bytes sent for the module.
+// `--compare DIR` loads a second build of the page too (DIR holds its index.html, www/ and pkg/,
+// precompressed: benches/size_and_load.sh --compare DIR), alternating with this one, load by load.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, launch } from './harness.mjs';
@@ -16,17 +18,24 @@ const opt = (name, fallback) => {
 const runs = Number(opt('--runs', 3));
 const backends = opt('--backends', 'cpu,webgpu').split(',').filter(Boolean);
 const server = join(ROOT, 'target/serve/release/seq2seq-serve');
+const other = opt('--compare', null);
+const roots = other ? [['this build', ROOT], [other, other]] : [['', ROOT]];
 
-const child = spawn(server, ['--port', '0', '--root', ROOT], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((ok, fail) => {
-  child.on('error', fail);
-  child.stdout.on('data', (d) => {
-    const m = String(d).match(/http:\/\/localhost:(\d+)\//);
-    if (m) ok(`http://127.0.0.1:${m[1]}/`);
+function start(root) {
+  const child = spawn(server, ['--port', '0', '--root', root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = new Promise((ok, fail) => {
+    child.on('error', fail);
+    child.stdout.on('data', (d) => {
+      const m = String(d).match(/http:\/\/localhost:(\d+)\//);
+      if (m) ok(`http://127.0.0.1:${m[1]}/`);
+    });
   });
-});
+  return { child, url };
+}
+const servers = roots.map(([name, root]) => ({ name, ...start(root) }));
+for (const s of servers) s.url = await s.url;
 
-async function load(backend) {
+async function load(url, backend) {
   const context = await launch({ webgpu: backend === 'webgpu' });
   try {
     const page = context.pages()[0] || (await context.newPage());
@@ -54,19 +63,20 @@ async function load(backend) {
   }
 }
 
-const results = Object.fromEntries(backends.map((b) => [b, []]));
+const sides = servers.flatMap(({ name, url }) => backends.map((backend) => ({ name, url, backend, results: [] })));
 for (let i = 0; i < runs; i += 1) {
-  for (const backend of backends) results[backend].push(await load(backend));
+  for (const side of sides) side.results.push(await load(side.url, side.backend));
 }
-child.kill();
+for (const { child } of servers) child.kill();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs) => `${(median(xs) / 1000).toFixed(2)} (${(Math.min(...xs) / 1000).toFixed(2)}-${(Math.max(...xs) / 1000).toFixed(2)}) s`;
-console.log(`load bench, ${new Date().toISOString().slice(0, 10)}, ${runs} fresh page loads per backend, alternating, served by tools/serve`);
-console.log(`${'backend'.padEnd(8)} ${'ready: median (min-max)'.padStart(26)} ${'first step: median (min-max)'.padStart(30)} ${'module sent / decoded'.padStart(26)}`);
-for (const backend of backends) {
-  const r = results[backend];
+const what = other ? `builds (this one, ${other}) and backends` : 'backend';
+console.log(`load bench, ${new Date().toISOString().slice(0, 10)}, ${runs} fresh page loads per ${what}, alternating, served by tools/serve`);
+const width = Math.max(8, ...sides.map(({ name, backend }) => `${name} ${backend}`.trim().length));
+console.log(`${'backend'.padEnd(width)} ${'ready: median (min-max)'.padStart(26)} ${'first step: median (min-max)'.padStart(30)} ${'module sent / decoded'.padStart(26)}`);
+for (const { name, backend, results: r } of sides) {
   const w = r[0].wasm || {};
   const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
-  console.log(`${backend.padEnd(8)} ${spread(r.map((x) => x.ready)).padStart(26)} ${spread(r.map((x) => x.firstStep)).padStart(30)} ${`${mb(w.encoded || 0)} / ${mb(w.decoded || 0)}`.padStart(26)}`);
+  console.log(`${`${name} ${backend}`.trim().padEnd(width)} ${spread(r.map((x) => x.ready)).padStart(26)} ${spread(r.map((x) => x.firstStep)).padStart(30)} ${`${mb(w.encoded || 0)} / ${mb(w.decoded || 0)}`.padStart(26)}`);
 }
