@@ -55,6 +55,8 @@ step "browser test prerequisites"
 command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-noto-cjk fonts-dejavu-core
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 chromium --version
+# npm's packages (playwright-core) while the page may still be building
+(cd tests/browser && npm ci --no-audit --no-fund --silent)
 
 step "wait for the page's build"
 if ! wait "$web_build"; then
@@ -66,7 +68,7 @@ trap - EXIT
 tail -n 12 "$web_log"
 
 step "browser tests (headless Chromium)"
-(cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
+(cd tests/browser && npm test)
 
 echo
 echo "all tests passed in $SECONDS s"

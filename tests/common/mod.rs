@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (a module of each, not a test target of its own).
 #![allow(dead_code)]
 
 use burn::prelude::Device;
