@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the page's WebAssembly into pkg/: adds the wasm32 target if missing, installs
 # wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock if missing, builds the
-# wasm (the `web` profile: release, CubeCL kernel generators for size) and runs wasm-bindgen --target web (without the name section).
+# wasm (the `web` profile: release, CubeCL kernel generators for size) and runs wasm-bindgen
+# --target web (without the name section).
 # Nothing is downloaded from outside the package registries.
 # The wasm build has its own target dir (target/web, or CARGO_TARGET_DIR): cargo locks a target
 # dir for a whole build, and `scripts/test.sh` builds the page beside the native tests.
