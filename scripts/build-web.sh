@@ -23,7 +23,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ];
   # with its dependencies resolved afresh.
   # (Not linted: a clippy wrapper set by scripts/test.sh is for this crate only.)
   # Only the `wasm-bindgen` binary, without default features (rustls for the test runner's
-  # downloads): 211 s instead of 247 s on 2 cores (2026-11-29).
+  # downloads): 211 s instead of 247 s on 2 cores (2026-11-29, one run each).
   install() {
     env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS -u CARGO_TARGET_DIR \
       cargo install --no-default-features --bin wasm-bindgen "$@"

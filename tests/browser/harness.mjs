@@ -23,16 +23,12 @@ const MIME = {
   '.png': 'image/png',
 };
 
-/**
- * Serves the repository root on 127.0.0.1 at a free port (or, for benches comparing two builds,
- * `SEQ2SEQ_PAGE_ROOT`: a copy of another build's index.html, www/ and pkg/).
- */
+/** Serves the repository root on 127.0.0.1 at a free port. */
 export async function serve() {
-  const root = process.env.SEQ2SEQ_PAGE_ROOT ? resolve(process.env.SEQ2SEQ_PAGE_ROOT) : ROOT;
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
-    const file = join(root, path || 'index.html');
-    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+    const file = join(ROOT, path || 'index.html');
+    if (!file.startsWith(ROOT)) { res.writeHead(403).end(); return; }
     try {
       const body = await readFile(file);
       res.writeHead(200, {
