@@ -150,13 +150,51 @@ fn two_layers_have_the_gradients_of_the_step_by_step_loop() {
 #[cfg(feature = "wgpu")]
 #[test]
 fn the_gpu_kernels_have_the_gradients_of_the_step_by_step_loop() {
-    let device = Device::wgpu_options()
-        .init()
-        .expect("a wgpu adapter (install mesa-vulkan-drivers for a software one)");
+    let device = wgpu_device();
     for &cell in CellKind::VARIANTS {
         for &attention in AttentionKind::VARIANTS {
             check(&device, cell, attention, 1);
         }
         check(&device, cell, AttentionKind::Additive, 2);
+    }
+}
+
+/// The wgpu device as the command line opens it (with the small matmul kernel installed).
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> Device {
+    seq2seq_playground::cli::DeviceArg::Wgpu
+        .open()
+        .expect("a wgpu adapter (install mesa-vulkan-drivers for a software one)")
+}
+
+/// Matrix products on burn's wgpu runtime (`model::small_matmul` for the small ones, CubeCL's
+/// tiled matmul past its limit) equal the CPU's: plain, transposed operands (strided views),
+/// batched with broadcasting, and one past the small kernel's limit.
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_matrix_products_equal_the_cpus() {
+    use seq2seq_playground::model::small_matmul::MAX_MULTIPLY_ADDS;
+    let gpu = wgpu_device();
+    let cpu = Device::flex();
+    let random =
+        |shape: Vec<usize>| Tensor::<4>::random(shape, Distribution::Uniform(-1.0, 1.0), &cpu);
+    let large = (MAX_MULTIPLY_ADDS as f64).cbrt() as usize + 8;
+    let cases: Vec<(Vec<usize>, Vec<usize>, bool)> = vec![
+        (vec![1, 1, 5, 7], vec![1, 1, 7, 3], false),
+        (vec![1, 1, 7, 5], vec![1, 1, 7, 3], true),
+        (vec![2, 3, 4, 6], vec![1, 3, 6, 5], false),
+        (vec![2, 1, 4, 6], vec![2, 4, 6, 5], false),
+        (vec![1, 1, large, large], vec![1, 1, large, large], false),
+    ];
+    for (lhs_shape, rhs_shape, transposed) in cases {
+        let lhs = random(lhs_shape.clone());
+        let rhs = random(rhs_shape.clone());
+        let on = |device: &Device| {
+            let lhs = lhs.clone().to_device(device);
+            let lhs = if transposed { lhs.swap_dims(2, 3) } else { lhs };
+            lhs.matmul(rhs.clone().to_device(device)).into_data()
+        };
+        on(&gpu).assert_approx_eq::<f32>(&on(&cpu), burn::tensor::Tolerance::absolute(1e-3));
+        eprintln!("{lhs_shape:?} x {rhs_shape:?} (transposed lhs: {transposed}): equal");
     }
 }

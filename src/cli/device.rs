@@ -41,6 +41,7 @@ impl DeviceArg {
 
 #[cfg(feature = "wgpu")]
 fn open_wgpu() -> Result<Device, String> {
+    crate::model::small_matmul::install()?;
     Device::wgpu_options()
         .init()
         .map_err(|e| format!("cannot open a wgpu device: {e}"))
@@ -55,6 +56,7 @@ fn open_wgpu() -> Result<Device, String> {
 
 #[cfg(feature = "vulkan")]
 fn open_vulkan() -> Result<Device, String> {
+    crate::model::small_matmul::install()?;
     Device::wgpu_options()
         .graphics_api(burn::tensor::wgpu::WgpuBackend::Vulkan)
         .init()

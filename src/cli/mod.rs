@@ -11,6 +11,7 @@ mod train;
 mod translate;
 
 pub use args::{Cli, Command};
+pub use device::DeviceArg;
 pub use table::attention_table;
 
 use clap::Parser;

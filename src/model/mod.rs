@@ -11,6 +11,8 @@ pub mod init;
 pub mod recurrence;
 pub mod rnn_seq2seq;
 pub mod seq2seq;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod small_matmul;
 pub mod stepwise;
 pub mod transformer;
 

@@ -219,8 +219,12 @@ impl Trainer {
         }
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(checkpoint.weights.clone()))
             .map_err(|e| CheckpointError::Weights(e.to_string()))?;
+        // Numbered afresh in module order, as they were saved: the file's ids are only bytes,
+        // and a damaged file could give two parameters one id (whose gradients would then be
+        // taken for each other's).
         let model = load_weights(trainer.model().clone(), record)
-            .map_err(|e| CheckpointError::Weights(e.to_string()))?;
+            .map_err(|e| CheckpointError::Weights(e.to_string()))?
+            .map(&mut NumberedIds::default());
         trainer.set_model(model, checkpoint.step);
         if let Some(state) = &checkpoint.optimizer {
             trainer

@@ -31,6 +31,7 @@ pub async fn open(backend: Backend) -> Result<Device, String> {
             if let Some(device) = WEBGPU.with_borrow(Clone::clone) {
                 return Ok(device);
             }
+            crate::model::small_matmul::install()?;
             let device = Device::wgpu_options()
                 .graphics_api(WgpuBackend::WebGpu)
                 .init_async()
