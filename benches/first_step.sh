@@ -3,7 +3,9 @@
 # fresh headless Chromium profiles and traces the first step (tests/browser/first-step-bench.mjs):
 # wall time, CPU seconds per Chromium process, compute pipelines created and their creation time
 # per kernel family. Without a GPU the adapter is Chromium's software SwiftShader.
-#   benches/first_step.sh [--runs N] [--tiny]
+#   benches/first_step.sh [--runs N] [--tiny] [--compare DIR]
+# --compare DIR: a copy of another build of the page (its index.html, www/ and pkg/), whose
+# loads alternate with this build's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-web.sh >/dev/null

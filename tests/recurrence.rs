@@ -159,12 +159,18 @@ fn the_gpu_kernels_have_the_gradients_of_the_step_by_step_loop() {
     }
 }
 
-/// The wgpu device as the command line opens it (with the small matmul kernel installed).
+/// The wgpu device as the command line opens it (with the small matmul kernel installed), once
+/// per process: burn's wgpu runtime is initialised once.
 #[cfg(feature = "wgpu")]
 fn wgpu_device() -> Device {
-    seq2seq_playground::cli::DeviceArg::Wgpu
-        .open()
-        .expect("a wgpu adapter (install mesa-vulkan-drivers for a software one)")
+    static DEVICE: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            seq2seq_playground::cli::DeviceArg::Wgpu
+                .open()
+                .expect("a wgpu adapter (install mesa-vulkan-drivers for a software one)")
+        })
+        .clone()
 }
 
 /// Matrix products on burn's wgpu runtime (`model::small_matmul` for the small ones, CubeCL's

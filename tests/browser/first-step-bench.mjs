@@ -4,14 +4,18 @@
 // Chromium's processes spent (the renderer runs the page's wasm, CubeCL's kernel generation
 // included; the GPU process compiles and runs the shaders), and the compute pipelines created:
 // how many, how long, per kernel family (the label without its hash), slowest first.
-// Run through benches/first_step.sh (builds the page first).
-//   node first-step-bench.mjs [--runs N] [--tiny]   (--tiny: the tests' small model)
+// `--compare DIR` loads a second build of the page too (DIR holds its index.html, www/ and
+// pkg/), alternating with this one, load by load. Run through benches/first_step.sh (builds the
+// page first).
+//   node first-step-bench.mjs [--runs N] [--tiny] [--compare DIR]   (--tiny: the tests' small model)
 import { readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { serve, launch, pageUrl, TINY, commandLineOption } from './harness.mjs';
 
 const argv = process.argv.slice(2);
 const runs = Number(commandLineOption(argv, '--runs', 1));
 const tiny = argv.includes('--tiny');
+const other = commandLineOption(argv, '--compare', null);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** CPU seconds (user + system) of every running Chromium process, summed per process type. */
@@ -74,28 +78,33 @@ async function firstStep(url) {
   }
 }
 
-const { server, url } = await serve();
+const builds = [{ name: other ? 'this build' : '', ...(await serve()) }];
+if (other) builds.push({ name: other, ...(await serve(resolve(other))) });
 const model = tiny ? 'the tests\' tiny model' : 'the default model';
-console.log(`first WebGPU training step, ${new Date().toISOString().slice(0, 10)}, ${model}, ${runs} fresh load(s)`);
-let last;
+console.log(`first WebGPU training step, ${new Date().toISOString().slice(0, 10)}, ${model}, ${runs} fresh load(s) per build, alternating`);
+const last = new Map();
 for (let run = 1; run <= runs; run++) {
-  const r = await firstStep(url);
-  const created = r.pipelines.reduce((sum, p) => sum + p.seconds, 0);
-  const cpu = Object.entries(r.cpu).filter(([, s]) => s >= 0.05).map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', ');
-  console.log(`run ${run}: first step ${r.wall.toFixed(1)} s; CPU s by process: ${cpu}; ` +
-    `${r.pipelines.length} compute pipelines created in ${created.toFixed(1)} s (WGSL -> SPIR-V ${r.tint.toFixed(1)} s of it)`);
-  last = r;
+  for (const build of builds) {
+    const r = await firstStep(build.url);
+    const created = r.pipelines.reduce((sum, p) => sum + p.seconds, 0);
+    const cpu = Object.entries(r.cpu).filter(([, s]) => s >= 0.05).map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', ');
+    console.log(`${build.name ? build.name + ', ' : ''}run ${run}: first step ${r.wall.toFixed(1)} s; CPU s by process: ${cpu}; ` +
+      `${r.pipelines.length} compute pipelines created in ${created.toFixed(1)} s (WGSL -> SPIR-V ${r.tint.toFixed(1)} s of it)`);
+    last.set(build.name, r);
+  }
 }
-const families = new Map();
-for (const { family, seconds } of last.pipelines) {
-  const f = families.get(family) || { count: 0, seconds: 0 };
-  f.count += 1;
-  f.seconds += seconds;
-  families.set(family, f);
+for (const [name, r] of last) {
+  const families = new Map();
+  for (const { family, seconds } of r.pipelines) {
+    const f = families.get(family) || { count: 0, seconds: 0 };
+    f.count += 1;
+    f.seconds += seconds;
+    families.set(family, f);
+  }
+  console.log(`\npipelines of ${name ? name + "'s" : 'the'} run ${runs} by kernel family, slowest first`);
+  console.log(`${'seconds'.padStart(8)} ${'count'.padStart(6)}  family`);
+  for (const [family, f] of [...families].sort((a, b) => b[1].seconds - a[1].seconds).slice(0, 8)) {
+    console.log(`${f.seconds.toFixed(2).padStart(8)} ${String(f.count).padStart(6)}  ${family}`);
+  }
 }
-console.log(`\npipelines of run ${runs} by kernel family, slowest first`);
-console.log(`${'seconds'.padStart(8)} ${'count'.padStart(6)}  family`);
-for (const [family, f] of [...families].sort((a, b) => b[1].seconds - a[1].seconds).slice(0, 15)) {
-  console.log(`${f.seconds.toFixed(2).padStart(8)} ${String(f.count).padStart(6)}  ${family}`);
-}
-server.close();
+for (const build of builds) build.server.close();

@@ -23,12 +23,12 @@ const MIME = {
   '.png': 'image/png',
 };
 
-/** Serves the repository root on 127.0.0.1 at a free port. */
-export async function serve() {
+/** Serves the repository root (or another build's copy of it, `root`) on 127.0.0.1 at a free port. */
+export async function serve(root = ROOT) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
-    const file = join(ROOT, path || 'index.html');
-    if (!file.startsWith(ROOT)) { res.writeHead(403).end(); return; }
+    const file = join(root, path || 'index.html');
+    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     try {
       const body = await readFile(file);
       res.writeHead(200, {
