@@ -3,7 +3,11 @@
 // with the live plots on and off, and the time each plot takes to draw. `--own-data N` trains on
 // N generated dictionary-like pairs pasted as own data instead (20000 is the page's limit: the
 // largest snapshot and scatter a person can get), with a vocabulary of thousands of words.
-//   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny] [--backends webgpu,cpu] [--plot-every 20] [--own-data 20000]
+// `--compare DIR` (DIR: another build's index.html, www/ and pkg/) instead times both builds,
+// plots on, `--runs N` windows each (3 by default), alternating build by build and backend by
+// backend, and prints the median (min-max) steps/s of each.
+//   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny] [--backends webgpu,cpu] [--plot-every 20] [--own-data 20000] [--compare DIR [--runs N]]
+import { resolve } from 'node:path';
 import { serve, launch, openPage, pageUrl, TINY, commandLineOption } from './harness.mjs';
 
 const argv = process.argv.slice(2);
@@ -52,7 +56,7 @@ const median = (xs) => {
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
 };
 
-async function run(backend, plots) {
+async function run(backend, plots, url) {
   const context = await launch({ webgpu: backend === 'webgpu' });
   try {
     const t0 = performance.now();
@@ -88,10 +92,34 @@ async function run(backend, plots) {
   }
 }
 
+const compare = option('--compare', null);
+if (compare) {
+  const runs = Number(option('--runs', 3));
+  const builds = [{ name: 'this build', ...(await serve()) }, { name: compare, ...(await serve(resolve(compare))) }];
+  const speeds = new Map();
+  for (let i = 0; i < runs; i += 1) {
+    for (const build of builds) {
+      for (const backend of backends) {
+        const row = await run(backend, true, build.url);
+        const key = `${build.name} ${backend}`;
+        speeds.set(key, [...(speeds.get(key) || []), row.stepsPerSecond]);
+      }
+    }
+  }
+  for (const build of builds) build.server.close();
+  const what = argv.includes('--tiny') ? 'tiny model' : 'default model';
+  console.log(`page bench, ${new Date().toISOString().slice(0, 10)}, ${what}, plots every ${plotEvery} steps, ${runs} windows of ${seconds} s per build and backend, alternating`);
+  console.log(`${'build, backend'.padEnd(40)} steps/s median (min-max)`);
+  for (const [key, xs] of speeds) {
+    console.log(`${key.padEnd(40)} ${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
+  }
+  process.exit(0);
+}
+
 const { server, url } = await serve();
 const rows = [];
 for (const backend of backends) {
-  for (const plots of [true, false]) rows.push(await run(backend, plots));
+  for (const plots of [true, false]) rows.push(await run(backend, plots, url));
 }
 server.close();
 
