@@ -102,7 +102,8 @@ impl SmallMatmul {
         ])
     }
 
-    /// Whether the small kernel takes this product: small enough, float operands in rows.
+    /// Whether the small kernel takes this product: not empty, small enough, float operands in
+    /// rows.
     fn fits(context: &Context<CubeFusionHandle>, [lhs, rhs, out]: &[TensorIr; 3]) -> bool {
         let inner = match lhs.shape.num_dims() {
             0 => 0,
@@ -117,6 +118,7 @@ impl SmallMatmul {
                     .is_some_and(|handle| handle.tiles.is_none())
         };
         out.shape.num_dims() >= 2
+            && out.shape.num_elements() > 0
             && out.shape.num_elements() * inner <= MAX_MULTIPLY_ADDS
             && readable(lhs)
             && readable(rhs)
