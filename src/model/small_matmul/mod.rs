@@ -8,8 +8,8 @@
 //! those took 17 of the 20 seconds the step spent creating its 118 compute pipelines
 //! (`benches/first_step.sh`; README, "Shipped size and time to the first step"). Here a product
 //! of at most [`MAX_MULTIPLY_ADDS`] multiply-adds runs as one short kernel (a thread per output
-//! element, operands read through their strides, so transposed views need no copy), compiled
-//! once per tensor rank; larger products keep CubeCL's tiled matmul.
+//! element, operands read through their strides, so transposed views need no copy), whose only
+//! compile-time parameter is the tensor rank; larger products keep CubeCL's tiled matmul.
 //!
 //! It reaches burn as a fusion optimisation ([`install`]): burn's fusion records every product
 //! in its stream, and this optimisation takes each one, where burn's own matmul optimisation
