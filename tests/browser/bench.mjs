@@ -7,8 +7,7 @@
 // plots on, `--runs N` windows each (3 by default), alternating build by build and backend by
 // backend, and prints the median (min-max) steps/s of each.
 //   node bench.mjs [--seconds 30] [--warmup-steps 5] [--tiny] [--backends webgpu,cpu] [--plot-every 20] [--own-data 20000] [--compare DIR [--runs N]]
-import { resolve } from 'node:path';
-import { serve, launch, openPage, pageUrl, TINY, commandLineOption } from './harness.mjs';
+import { serve, serveBuilds, launch, openPage, pageUrl, TINY, commandLineOption } from './harness.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => commandLineOption(argv, name, fallback);
@@ -95,7 +94,7 @@ async function run(backend, plots, url) {
 const compare = option('--compare', null);
 if (compare) {
   const runs = Number(option('--runs', 3));
-  const builds = [{ name: 'this build', ...(await serve()) }, { name: compare, ...(await serve(resolve(compare))) }];
+  const builds = await serveBuilds(compare);
   const speeds = new Map();
   for (let i = 0; i < runs; i += 1) {
     for (const build of builds) {

@@ -9,8 +9,7 @@
 // page first).
 //   node first-step-bench.mjs [--runs N] [--tiny] [--compare DIR]   (--tiny: the tests' small model)
 import { readFileSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { serve, launch, pageUrl, TINY, commandLineOption } from './harness.mjs';
+import { serveBuilds, launch, pageUrl, TINY, commandLineOption } from './harness.mjs';
 
 const argv = process.argv.slice(2);
 const runs = Number(commandLineOption(argv, '--runs', 1));
@@ -78,8 +77,7 @@ async function firstStep(url) {
   }
 }
 
-const builds = [{ name: other ? 'this build' : '', ...(await serve()) }];
-if (other) builds.push({ name: other, ...(await serve(resolve(other))) });
+const builds = await serveBuilds(other);
 const model = tiny ? 'the tests\' tiny model' : 'the default model';
 console.log(`first WebGPU training step, ${new Date().toISOString().slice(0, 10)}, ${model}, ${runs} fresh load(s) per build, alternating`);
 const last = new Map();

@@ -47,6 +47,17 @@ export async function serve(root = ROOT) {
 }
 
 /**
+ * Serves this build, and with `other` (a copy of another build: its index.html, www/ and pkg/)
+ * that one too, for benches that compare two builds: `[{ name, server, url }]`, named
+ * 'this build' and `other` (this build alone is unnamed).
+ */
+export async function serveBuilds(other) {
+  const builds = [{ name: other ? 'this build' : '', ...(await serve()) }];
+  if (other) builds.push({ name: other, ...(await serve(resolve(other))) });
+  return builds;
+}
+
+/**
  * Launches headless Chromium; `webgpu` turns on its WebGPU: software (SwiftShader) unless
  * SEQ2SEQ_GPU=1, which leaves Chromium its real GPU (Vulkan). `extraArgs` are added as they are.
  */
