@@ -30,10 +30,15 @@ function percent(x) {
   return `${(x * 100).toFixed(1)}%`;
 }
 
+function newWorker() {
+  return new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+}
+
 // Compiles the wasm once; the page (plots) and the worker (training) both instantiate it.
-async function compileWasm() {
+// index.html starts the streaming compile before this script loads.
+async function compileWasm(started) {
   try {
-    return await WebAssembly.compileStreaming(fetch(WASM_URL));
+    return await (started || WebAssembly.compileStreaming(fetch(WASM_URL)));
   } catch {
     return WebAssembly.compile(await (await fetch(WASM_URL)).arrayBuffer());
   }
@@ -68,7 +73,16 @@ async function main() {
   const params = new URLSearchParams(location.search);
   const evalEvery = Number(params.get('eval-every')) || undefined;
   const evalExamples = Number(params.get('eval-examples')) || undefined;
-  const module = await compileWasm();
+  // The training worker (started by index.html, with the module's compilation) opens its
+  // session while this thread instantiates the module for the plots; what it says meanwhile
+  // waits in `early.messages` until the page is wired (the end of main).
+  const early = window.__seq2seqEarly || { worker: newWorker(), messages: [], error: null };
+  const workerFailed = (message) => showPanic(`the training worker failed: ${message || 'unknown error'}`);
+  if (early.error) workerFailed(early.error);
+  early.worker.onerror = (event) => workerFailed(event.message);
+  if (!window.__seq2seqEarly) early.worker.onmessage = (event) => early.messages.push(event);
+  const module = await compileWasm(early.wasm);
+  early.worker.postMessage({ type: 'init', module, config: linkConfig, backend: params.get('backend') || 'auto', evalEvery, evalExamples });
   const wasm = await init({ module_or_path: module });
   const controls = JSON.parse(controlSpecs());
   const specs = applyControlSpecs(controls);
@@ -159,26 +173,31 @@ async function main() {
         setStatus(msg.message, msg.level);
         break;
       case 'metrics': {
-        const { report, evaluation, stepsPerSecond } = msg;
+        const { report, stepsPerSecond } = msg;
         // Peak memory for the bench: the worker's (JS heap + wasm) and the page's.
         const pageBytes = (performance.memory ? performance.memory.usedJSHeapSize : 0) + wasm.memory.buffer.byteLength;
         app.peakMemoryBytes = Math.max(app.peakMemoryBytes || 0, msg.memory + pageBytes);
         // Memory per update, for the soak test: worker + page (JS heap, wasm) and the GPU's pool.
         history.push({
-          step: report.last.step, loss: report.mean_loss, evaluation, diverged: report.last.diverged,
+          step: report.last.step, loss: report.mean_loss, evaluation: null, diverged: report.last.diverged,
           memory: msg.memory + pageBytes, deviceMemory: msg.deviceMemory,
         });
         if (report.steps_done > 0) plots.recordTrain(report.last.step, report.mean_loss);
-        if (evaluation) plots.recordEvaluation(evaluation);
         step = report.last.step;
         $('step').textContent = step;
         showSchedule();
         if (report.steps_done > 0) $('loss').textContent = report.mean_loss.toFixed(4);
-        if (evaluation) {
-          $('accuracy').textContent = percent(evaluation.token_accuracy);
-          $('exact-accuracy').textContent = percent(evaluation.exact_accuracy);
-        }
         $('steps-per-second').textContent = stepsPerSecond.toFixed(1);
+        break;
+      }
+      case 'evaluation': {
+        // The validation of the chunk whose metrics came just before.
+        const { evaluation } = msg;
+        const entry = history.findLast((h) => h.step === msg.step);
+        if (entry) entry.evaluation = evaluation;
+        plots.recordEvaluation(evaluation);
+        $('accuracy').textContent = percent(evaluation.token_accuracy);
+        $('exact-accuracy').textContent = percent(evaluation.exact_accuracy);
         break;
       }
       case 'plot':
@@ -311,13 +330,13 @@ async function main() {
     send({ type: 'switch-backend', backend: $('backend-choice').value });
   });
 
-  // Starts (or restarts) the training worker. `checkpoint`: bytes of a run to continue.
+  // Restarts the training worker. `checkpoint`: bytes of a run to continue.
   const startWorker = ({ config, backend, checkpoint, checkpointNotice }) => {
     if (app.worker) app.worker.terminate();
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    const worker = newWorker();
     app.worker = worker;
     worker.onmessage = onMessage;
-    worker.onerror = (event) => showPanic(`the training worker failed: ${event.message || 'unknown error'}`);
+    worker.onerror = (event) => workerFailed(event.message);
     const plotEvery = Number($('plot-every').value);
     worker.postMessage({ type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery, checkpoint, checkpointNotice });
   };
@@ -362,7 +381,11 @@ async function main() {
 
   if (error) setStatus(error, 'warn');
   $('plot-every').value = String(readPlotEvery(params, specs['page.plot_every']));
-  startWorker({ config: linkConfig, backend: params.get('backend') || 'auto' });
+  // The first worker, started above: the page takes over its messages.
+  app.worker = early.worker;
+  app.worker.onmessage = onMessage;
+  for (const event of early.messages.splice(0)) onMessage(event);
+  send({ type: 'plot-every', every: Number($('plot-every').value) });
   offerResume(send);
 }
 

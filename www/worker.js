@@ -13,7 +13,7 @@
 //               {type: 'compare-start', base, models: [a, b]}, {type: 'compare-stop'},
 //               {type: 'switch-backend', backend: 'cpu' | 'webgpu'} (moves the run, progress kept),
 //               {type: 'lose-device'} (tests: destroys the WebGPU device as a driver reset would)
-// Messages out: {type: 'ready' | 'notice' | 'metrics' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic'
+// Messages out: {type: 'ready' | 'notice' | 'metrics' | 'evaluation' | 'plot' | 'state' | 'crosscheck' | 'error' | 'panic'
 //               | 'train-settings' | 'rebuilt' | 'translation' | 'examples' | 'data-report' | 'saved' | 'loaded'
 //               | 'compare-metrics' | 'compare-state' | 'device-lost' | 'backend' | 'backend-speeds', ...}
 import init, { Session, checkDataset } from '../pkg/seq2seq_playground.js';
@@ -262,13 +262,15 @@ async function trainChunk(steps) {
   const ms = performance.now() - t0;
   speed.push({ steps: report.steps_done, ms });
   if (speed.length > 8) speed.shift();
-  let evaluation = null;
   const step = report.last.step;
+  // The chunk's figures go out before its validation, which can take longer than the chunk (the
+  // first one on WebGPU creates the decoding kernels' pipelines): the step counter moves at once.
+  postMessage({ type: 'metrics', report, stepsPerSecond: stepsPerSecond(), memory: memoryBytes(), deviceMemory: JSON.parse(session.deviceMemory()) });
   if (step - lastEvalStep >= evalEvery || !running) {
-    evaluation = JSON.parse(await serial(() => session.evaluate(evalExamples, JSON.stringify(validationStrategy))));
+    const evaluation = JSON.parse(await serial(() => session.evaluate(evalExamples, JSON.stringify(validationStrategy))));
     lastEvalStep = step;
+    postMessage({ type: 'evaluation', step, evaluation });
   }
-  postMessage({ type: 'metrics', report, evaluation, stepsPerSecond: stepsPerSecond(), memory: memoryBytes(), deviceMemory: JSON.parse(session.deviceMemory()) });
   if (plotEvery > 0 && (step - lastPlotStep >= plotEvery || !running)) await sendPlotData(step);
   if (report.last.diverged) {
     running = false;
