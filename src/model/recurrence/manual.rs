@@ -66,6 +66,24 @@ impl Plain {
     }
 }
 
+/// Whether `tensor` (tracked by autodiff or not) lives on the GPU backend (cubecl: WebGPU in the
+/// page), where a hand-written operation may pay off when burn's own would not.
+pub fn on_cube<const D: usize>(tensor: &Tensor<D>) -> bool {
+    #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+    {
+        let tensor = tensor.clone().into_dispatch();
+        let kind = match &tensor.kind {
+            DispatchTensorKind::Autodiff(inner) => inner.as_ref(),
+            other => other,
+        };
+        if let DispatchTensorKind::Cube(_) = kind {
+            return true;
+        }
+    }
+    let _ = tensor;
+    false
+}
+
 /// An operation with `N` float inputs and one float output, whose gradient is written by hand.
 pub trait ManualOp<const N: usize>: Debug + Clone + Send + 'static {
     /// What the forward pass keeps for the backward pass.

@@ -1,10 +1,11 @@
 //! The Transformer's configuration and its two architecture switches.
 
 use super::layers::{DecoderLayerConfig, EncoderLayerConfig};
+use super::norm::layer_norm_init;
 use super::positions::PositionsConfig;
 use super::{Positions, Transformer};
 use crate::model::InitKind;
-use burn::nn::{EmbeddingConfig, Initializer, LayerNormConfig, LinearConfig};
+use burn::nn::{EmbeddingConfig, Initializer, LinearConfig};
 use burn::prelude::*;
 
 menu_enum! {
@@ -89,7 +90,7 @@ impl TransformerConfig {
                 .init(device)
         };
         let pre = self.norm == NormPlacement::Pre;
-        let final_norm = || pre.then(|| LayerNormConfig::new(d).init(device));
+        let final_norm = || pre.then(|| layer_norm_init(d, device));
         let encoder = (0..self.layers)
             .map(|_| {
                 EncoderLayerConfig::new(d, self.heads, self.ff_size)

@@ -3,10 +3,11 @@
 //! layer norm placed before or after it.
 
 use super::NormPlacement;
+use super::norm::{layer_norm, layer_norm_init};
 use crate::model::InitKind;
 use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::transformer::{PositionWiseFeedForward, PositionWiseFeedForwardConfig};
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
+use burn::nn::{Dropout, DropoutConfig, LayerNorm};
 use burn::prelude::*;
 
 /// Configuration of an [`EncoderLayer`].
@@ -42,7 +43,7 @@ impl EncoderLayerConfig {
 
     fn block(&self, device: &Device) -> Block {
         Block {
-            norm: LayerNormConfig::new(self.d_model).init(device),
+            norm: layer_norm_init(self.d_model, device),
             dropout: DropoutConfig::new(self.dropout).init(),
             pre_norm: self.norm == NormPlacement::Pre,
         }
@@ -98,11 +99,11 @@ impl Block {
         sublayer: impl FnOnce(Tensor<3>) -> (Tensor<3>, T),
     ) -> (Tensor<3>, T) {
         if self.pre_norm {
-            let (out, extra) = sublayer(self.norm.forward(x.clone()));
+            let (out, extra) = sublayer(layer_norm(&self.norm, x.clone()));
             (x + self.dropout.forward(out), extra)
         } else {
             let (out, extra) = sublayer(x.clone());
-            (self.norm.forward(x + self.dropout.forward(out)), extra)
+            (layer_norm(&self.norm, x + self.dropout.forward(out)), extra)
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::layers::DecoderWeights;
 use super::masks::{Masks, source_pad, target_blocked};
+use super::norm::layer_norm;
 use super::{DecoderLayer, EncoderLayer, Positions};
 use crate::data::vocab::BOS;
 use crate::model::{DecoderOutput, GreedyOutput};
@@ -134,7 +135,7 @@ impl Transformer {
             weights.push(w);
         }
         if let Some(norm) = &self.encoder_norm {
-            x = norm.forward(x);
+            x = layer_norm(norm, x);
         }
         Encoded {
             memory: x,
@@ -160,7 +161,7 @@ impl Transformer {
             weights.push(w);
         }
         if let Some(norm) = &self.decoder_norm {
-            y = norm.forward(y);
+            y = layer_norm(norm, y);
         }
         let logits = match &self.output {
             Some(output) => output.forward(y),
