@@ -82,7 +82,9 @@ async function main() {
   early.worker.onerror = (event) => workerFailed(event.message);
   if (!window.__seq2seqEarly) early.worker.onmessage = (event) => early.messages.push(event);
   const module = await compileWasm(early.wasm);
-  early.worker.postMessage({ type: 'init', module, config: linkConfig, backend: params.get('backend') || 'auto', evalEvery, evalExamples });
+  // Hands a worker the module and the run to open (the fields of worker.js's 'init').
+  const sendInit = (worker, run) => worker.postMessage({ type: 'init', module, evalEvery, evalExamples, ...run });
+  sendInit(early.worker, { config: linkConfig, backend: params.get('backend') || 'auto' });
   const wasm = await init({ module_or_path: module });
   const controls = JSON.parse(controlSpecs());
   const specs = applyControlSpecs(controls);
@@ -338,7 +340,7 @@ async function main() {
     worker.onmessage = onMessage;
     worker.onerror = (event) => workerFailed(event.message);
     const plotEvery = Number($('plot-every').value);
-    worker.postMessage({ type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery, checkpoint, checkpointNotice });
+    sendInit(worker, { config, backend, plotEvery, checkpoint, checkpointNotice });
   };
 
   // The GPU went away mid-run: the same run goes on on the CPU from its last save.

@@ -53,11 +53,7 @@ impl Plain {
 
     /// Whether the tensor lives on the GPU backend (cubecl: WebGPU in the page).
     pub fn on_cube(&self) -> bool {
-        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
-        if let DispatchTensorKind::Cube(_) = &self.0.kind {
-            return true;
-        }
-        false
+        is_cube(&self.0.kind)
     }
 
     /// The element type.
@@ -69,18 +65,19 @@ impl Plain {
 /// Whether `tensor` (tracked by autodiff or not) lives on the GPU backend (cubecl: WebGPU in the
 /// page), where a hand-written operation may pay off when burn's own would not.
 pub fn on_cube<const D: usize>(tensor: &Tensor<D>) -> bool {
-    #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
-    {
-        let tensor = tensor.clone().into_dispatch();
-        let kind = match &tensor.kind {
-            DispatchTensorKind::Autodiff(inner) => inner.as_ref(),
-            other => other,
-        };
-        if let DispatchTensorKind::Cube(_) = kind {
-            return true;
-        }
+    match tensor.clone().into_dispatch().kind {
+        DispatchTensorKind::Autodiff(inner) => is_cube(&inner),
+        plain => is_cube(&plain),
     }
-    let _ = tensor;
+}
+
+/// Whether a tensor of this kind lives on the GPU backend.
+fn is_cube(kind: &DispatchTensorKind) -> bool {
+    #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+    if let DispatchTensorKind::Cube(_) = kind {
+        return true;
+    }
+    let _ = kind;
     false
 }
 
