@@ -4,7 +4,9 @@
 # kernels as a GPU: `apt-get install mesa-vulkan-drivers` on a machine without a GPU). Builds the
 # CLI with the `wgpu` feature (burn's wgpu runtime with fusion, WGSL shaders: the page's build)
 # and prints a Markdown table: launches per step and steps/s on that adapter (a software adapter's
-# steps/s say nothing about a GPU).
+# steps/s say nothing about a GPU). The device is capped at the page's 10 storage buffers per
+# shader (what Chromium's WebGPU gives; native adapters allow more, and burn's fusion then fuses
+# larger kernels than in the page): STORAGE_BUFFERS=0 counts uncapped.
 #   usage: benches/count_launches.sh [steps]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +20,10 @@ row() {
   # the large model's launches are the default's structure; a software adapter is slow on it
   [ "$model" = large ] && n=1
   local json
+  local cap=()
+  [ "${STORAGE_BUFFERS:-10}" = 0 ] || cap=(--storage-buffers "${STORAGE_BUFFERS:-10}")
   json=$("$bin" bench --device wgpu --count-launches --json --warmup 1 --steps "$n" \
-    --model "$model" --cell "$cell" --attention "$attention" 2>/dev/null)
+    --model "$model" --cell "$cell" --attention "$attention" "${cap[@]}" 2>/dev/null)
   python3 - "$model" "$cell" "$attention" "$json" <<'PY'
 import json, sys
 model, cell, attention, text = sys.argv[1:]

@@ -159,18 +159,62 @@ fn the_gpu_kernels_have_the_gradients_of_the_step_by_step_loop() {
     }
 }
 
-/// The wgpu device as the command line opens it (with the small matmul kernel installed), once
-/// per process: burn's wgpu runtime is initialised once.
+/// The wgpu device as the command line opens it (with this crate's kernels installed), with
+/// the page's cap on storage buffers per shader (burn's fusion then fuses what it fuses in the
+/// page), once per process: burn's wgpu runtime is initialised once.
 #[cfg(feature = "wgpu")]
 fn wgpu_device() -> Device {
+    use seq2seq_playground::cli::{DeviceArg, PAGE_STORAGE_BUFFERS};
     static DEVICE: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
     DEVICE
         .get_or_init(|| {
-            seq2seq_playground::cli::DeviceArg::Wgpu
-                .open()
+            DeviceArg::Wgpu
+                .open_capped(Some(PAGE_STORAGE_BUFFERS))
                 .expect("a wgpu adapter (install mesa-vulkan-drivers for a software one)")
         })
         .clone()
+}
+
+/// Concatenations on burn's wgpu runtime (`model::concat` for those burn's fusion leaves
+/// unfused: more inputs than a shader binds, in several launches) equal the CPU's, exactly:
+/// flat pieces (one a view into a larger tensor, one a transposed copy), and 2-D pieces along
+/// their second axis.
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_concatenations_equal_the_cpus() {
+    let gpu = wgpu_device();
+    let cpu = Device::flex();
+    let random = |shape: [usize; 2]| {
+        Tensor::<2>::random(shape, Distribution::Uniform(-1.0, 1.0), &cpu).into_data()
+    };
+    let pieces: Vec<_> = (0..17).map(|i| random([2 + i % 3, 1 + i % 4])).collect();
+    let flat = |device: &Device| {
+        let parts: Vec<Tensor<1>> = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, data)| {
+                let piece = Tensor::<2>::from_data(data.clone(), device);
+                let piece = match i {
+                    3 => piece.swap_dims(0, 1),
+                    5 => Tensor::cat(vec![piece.clone(), piece], 0).narrow(0, 1, 2),
+                    _ => piece,
+                };
+                let count = piece.shape().num_elements();
+                piece.reshape([count])
+            })
+            .collect();
+        Tensor::cat(parts, 0).into_data()
+    };
+    assert_eq!(flat(&gpu), flat(&cpu), "flat pieces");
+    let columns = |device: &Device| {
+        let parts: Vec<Tensor<2>> = (0..11)
+            .map(|i| Tensor::<2>::from_data(random([3, 1 + i % 5]), &cpu).to_device(device))
+            .collect();
+        (parts.clone(), Tensor::cat(parts, 1).into_data())
+    };
+    let (parts, on_gpu) = columns(&gpu);
+    let on_cpu = Tensor::cat(parts.into_iter().map(|p| p.to_device(&cpu)).collect(), 1).into_data();
+    assert_eq!(on_gpu, on_cpu, "2-D pieces along the second axis");
 }
 
 /// Matrix products on burn's wgpu runtime (`model::small_matmul` for the small ones, CubeCL's

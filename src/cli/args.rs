@@ -357,6 +357,11 @@ pub struct BenchArgs {
     /// Also count GPU kernel launches per step, by kind (wgpu; from cubecl's profiler log).
     #[arg(long)]
     pub count_launches: bool,
+    /// With `--device wgpu`: let a shader bind at most this many storage buffers, as a
+    /// browser's WebGPU does (Chromium gives the page 10). burn's fusion then fuses what it
+    /// fuses in the page; native adapters allow far more.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(4..))]
+    pub storage_buffers: Option<u32>,
     /// Timed steps.
     #[arg(long, default_value_t = 100)]
     pub steps: usize,

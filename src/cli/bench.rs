@@ -45,7 +45,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     }
     // Before the device opens: cubecl reads its profiler settings once, at start.
     let launches = args.count_launches.then(LaunchLog::enable).transpose()?;
-    let device = args.device.open()?;
+    let device = args.device.open_capped(args.storage_buffers)?;
     let mut trainer = Trainer::new(config.clone(), &device).map_err(config_errors)?;
     for _ in 0..args.warmup.max(1) {
         pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;

@@ -31,17 +31,81 @@ impl DeviceArg {
 
     /// Opens the device, or says how to build the binary that can.
     pub fn open(self) -> Result<Device, String> {
-        match self {
-            Self::Cpu => Ok(Device::flex()),
-            Self::Wgpu => open_wgpu(),
-            Self::Vulkan => open_vulkan(),
+        self.open_capped(None)
+    }
+
+    /// Opens the device; on `wgpu` with `storage_buffers`, the device lets a shader bind at
+    /// most that many storage buffers, as a browser's WebGPU does (see
+    /// [`PAGE_STORAGE_BUFFERS`]). burn's fusion fuses no more inputs into one kernel than the
+    /// device lets it bind, so launch counts taken under the page's cap are the page's.
+    pub fn open_capped(self, storage_buffers: Option<u32>) -> Result<Device, String> {
+        match (self, storage_buffers) {
+            (Self::Cpu, _) => Ok(Device::flex()),
+            (Self::Wgpu, None) => open_wgpu(),
+            (Self::Wgpu, Some(cap)) => open_wgpu_capped(cap),
+            (Self::Vulkan, None) => open_vulkan(),
+            (Self::Vulkan, Some(_)) => Err("--storage-buffers applies to --device wgpu".into()),
         }
     }
 }
 
+/// Storage buffers per shader stage that Chromium's WebGPU gives the page (`adapter.limits.
+/// maxStorageBuffersPerShaderStage`: 10 on SwiftShader, Chromium 156, 2026-11-29). Native
+/// adapters allow far more (Mesa's lavapipe, Vulkan on NVIDIA), so burn's fusion fuses larger
+/// kernels natively than in the page unless the native device is capped to this.
+pub const PAGE_STORAGE_BUFFERS: u32 = 10;
+
+#[cfg(feature = "wgpu")]
+fn open_wgpu_capped(storage_buffers: u32) -> Result<Device, String> {
+    use burn::tensor::wgpu::{WgpuSetup, wgpu};
+    crate::model::fusion::install()?;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        ..Default::default()
+    }))
+    .map_err(|e| format!("no wgpu adapter: {e}"))?;
+    let mut limits = adapter.limits();
+    limits.max_storage_buffers_per_shader_stage = limits
+        .max_storage_buffers_per_shader_stage
+        .min(storage_buffers);
+    // The device cubecl would request (`cubecl_wgpu::backend::wgsl::try_request_device`), with
+    // the one limit lowered.
+    let (device, queue) = pollster::block_on(
+        adapter.request_device(&wgpu::DeviceDescriptor {
+            label: None,
+            required_features: adapter
+                .features()
+                .difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
+            required_limits: limits,
+            memory_hints: wgpu::MemoryHints::MemoryUsage,
+            trace: wgpu::Trace::Off,
+            // SAFETY: the features cubecl itself enables on the devices it opens.
+            experimental_features: unsafe { wgpu::ExperimentalFeatures::enabled() },
+        }),
+    )
+    .map_err(|e| format!("cannot open a wgpu device: {e}"))?;
+    let backend = adapter.get_info().backend;
+    Device::wgpu_options()
+        .setup(WgpuSetup {
+            instance,
+            adapter,
+            device,
+            queue,
+            backend,
+        })
+        .init()
+        .map_err(|e| format!("cannot open a wgpu device: {e}"))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn open_wgpu_capped(_storage_buffers: u32) -> Result<Device, String> {
+    open_wgpu()
+}
+
 #[cfg(feature = "wgpu")]
 fn open_wgpu() -> Result<Device, String> {
-    crate::model::small_matmul::install()?;
+    crate::model::fusion::install()?;
     Device::wgpu_options()
         .init()
         .map_err(|e| format!("cannot open a wgpu device: {e}"))
@@ -56,7 +120,7 @@ fn open_wgpu() -> Result<Device, String> {
 
 #[cfg(feature = "vulkan")]
 fn open_vulkan() -> Result<Device, String> {
-    crate::model::small_matmul::install()?;
+    crate::model::fusion::install()?;
     Device::wgpu_options()
         .graphics_api(burn::tensor::wgpu::WgpuBackend::Vulkan)
         .init()

@@ -11,7 +11,7 @@ mod train;
 mod translate;
 
 pub use args::{Cli, Command};
-pub use device::DeviceArg;
+pub use device::{DeviceArg, PAGE_STORAGE_BUFFERS};
 pub use table::attention_table;
 
 use clap::Parser;

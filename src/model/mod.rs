@@ -5,8 +5,12 @@
 pub mod activation;
 pub mod attention;
 pub mod cell;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod concat;
 pub mod decoder;
 pub mod encoder;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod fusion;
 pub mod init;
 pub mod recurrence;
 pub mod rnn_seq2seq;

@@ -178,19 +178,19 @@ impl Adam {
         let mut flatten = Flatten {
             grads: &mut grads,
             pieces: Vec::with_capacity(layout.len()),
-            weights: (rule.weight_decay > 0.0).then(Vec::new),
+            weights: Vec::with_capacity(layout.len()),
         };
         module.visit(&mut flatten);
         if flatten.pieces.is_empty() {
             return (module, None);
         }
         let (grad, norm) = clip_by_global_norm(Tensor::cat(flatten.pieces, 0), max_norm);
-        let weights = flatten.weights.map(|w| Tensor::cat(w, 0));
+        let weights = Tensor::cat(flatten.weights, 0);
         let decay = rule.weight_decay as f32;
         // L2 (Adam, SGD): the decay joins the clipped gradient, as burn's optimisers add it.
-        let grad = match (&weights, rule.optimizer) {
-            (Some(w), OptimizerKind::Adam | OptimizerKind::Sgd) => {
-                grad + w.clone().mul_scalar(decay)
+        let grad = match rule.optimizer {
+            OptimizerKind::Adam | OptimizerKind::Sgd if rule.weight_decay > 0.0 => {
+                grad + weights.clone().mul_scalar(decay)
             }
             _ => grad,
         };
@@ -217,12 +217,19 @@ impl Adam {
             }
         };
         let mut delta = direction.mul_scalar(rule.learning_rate);
-        if let (Some(w), OptimizerKind::AdamW) = (weights, rule.optimizer) {
+        if rule.optimizer == OptimizerKind::AdamW && rule.weight_decay > 0.0 {
             // AdamW: the decay comes off the weights themselves, outside Adam's scaling.
-            delta = delta + w.mul_scalar(rule.learning_rate * rule.weight_decay);
+            delta = delta
+                + weights
+                    .clone()
+                    .mul_scalar(rule.learning_rate * rule.weight_decay);
         }
         self.moments = Some(moments);
-        let module = module.map(&mut Apply { delta, offset: 0 });
+        // Each parameter less its stretch of the update, computed for all at once: the new
+        // parameters are views into one flat vector (element for element the same subtraction
+        // as per parameter, where a GPU launched one kernel per parameter).
+        let updated = weights - delta;
+        let module = module.map(&mut Unflatten { updated, offset: 0 });
         (module, Some(norm))
     }
 
@@ -384,12 +391,12 @@ impl ModuleVisitor for ParamSizes {
     }
 }
 
-/// Takes a module's gradients out of `grads` as flat pieces, in visiting order.
+/// Takes a module's gradients out of `grads` as flat pieces, in visiting order, with its
+/// weights, flat.
 struct Flatten<'a> {
     grads: &'a mut GradientsParams,
     pieces: Vec<Tensor<1>>,
-    /// The weights too, flat, when a weight decay needs them.
-    weights: Option<Vec<Tensor<1>>>,
+    weights: Vec<Tensor<1>>,
 }
 
 impl ModuleVisitor for Flatten<'_> {
@@ -400,31 +407,29 @@ impl ModuleVisitor for Flatten<'_> {
             None => param.val().inner().zeros_like().reshape([size]),
         };
         self.pieces.push(grad);
-        if let Some(weights) = self.weights.as_mut() {
-            weights.push(param.val().inner().reshape([size]));
-        }
+        self.weights.push(param.val().inner().reshape([size]));
     }
 }
 
-/// Subtracts each parameter's stretch of the flat update from it.
-struct Apply {
-    delta: Tensor<1>,
+/// Gives each parameter its stretch of the flat updated parameters (a view).
+struct Unflatten {
+    updated: Tensor<1>,
     offset: usize,
 }
 
-impl ModuleMapper for Apply {
+impl ModuleMapper for Unflatten {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
         let require_grad = tensor.is_require_grad();
         let shape = tensor.shape();
         let size = shape.num_elements();
-        let delta = self
-            .delta
+        let stretch = self
+            .updated
             .clone()
             .narrow(0, self.offset, size)
             .reshape(shape);
         self.offset += size;
-        let mut updated = Tensor::from_inner(tensor.inner() - delta);
+        let mut updated = Tensor::from_inner(stretch);
         if require_grad {
             updated = updated.require_grad();
         }

@@ -31,7 +31,7 @@ pub async fn open(backend: Backend) -> Result<Device, String> {
             if let Some(device) = WEBGPU.with_borrow(Clone::clone) {
                 return Ok(device);
             }
-            crate::model::small_matmul::install()?;
+            crate::model::fusion::install()?;
             let device = Device::wgpu_options()
                 .graphics_api(WgpuBackend::WebGpu)
                 .init_async()

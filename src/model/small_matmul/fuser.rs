@@ -3,8 +3,8 @@
 //! runs them unfused, CubeCL's tiled matmul.
 
 use super::{MAX_MULTIPLY_ADDS, small_matmul};
+use crate::model::fusion::{OneOperationFuser, readable, resolve};
 use burn::backend::fusion::stream::Context;
-use burn::backend::fusion::{FuserProperties, FuserStatus, OperationFuser};
 use burn::backend::ir::{FloatOperationIr, MatmulOpIr, OperationIr, TensorIr};
 use burn::tensor::DType;
 use burn_cubecl::fusion::{
@@ -16,68 +16,24 @@ use burn_cubecl::{CubeBackend, CubeDevice};
 /// The name of burn's own matmul optimisation, which this one replaces.
 pub const BUILTIN_MATMUL: &str = "Matmul";
 
-/// Registers [`SmallMatmulFuser`] with burn's fusion.
+/// Registers the small-product optimisation with burn's fusion.
 pub struct SmallMatmulProvider;
 
 impl OptimizationProvider for SmallMatmulProvider {
     type Operation = SmallMatmul;
 
     fn fuser(&self, _device: &CubeDevice) -> CubeFuser {
-        CubeFuser::new(SmallMatmulFuser::default())
+        CubeFuser::new(OneOperationFuser::new(pick, |product| {
+            CubeOptimization::new(SmallMatmul { product })
+        }))
     }
 }
 
-/// Takes a stream segment that starts with a float matrix product: that one operation.
-#[derive(Clone, Default)]
-pub struct SmallMatmulFuser {
-    product: Option<MatmulOpIr>,
-    closed: bool,
-}
-
-impl OperationFuser<CubeOptimization> for SmallMatmulFuser {
-    fn fuse(&mut self, operation: &OperationIr) {
-        if self.closed {
-            return;
-        }
-        if let OperationIr::Float(DType::F32, FloatOperationIr::Matmul(product)) = operation {
-            self.product = Some(product.clone());
-        }
-        self.closed = true;
-    }
-
-    fn finish(&mut self) -> CubeOptimization {
-        let product = self
-            .product
-            .clone()
-            .expect("finish is only called on a ready fuser, which holds a product");
-        CubeOptimization::new(SmallMatmul { product })
-    }
-
-    fn reset(&mut self) {
-        *self = Self::default();
-    }
-
-    fn status(&self) -> FuserStatus {
-        if self.closed {
-            FuserStatus::Closed
-        } else {
-            FuserStatus::Open
-        }
-    }
-
-    fn properties(&self) -> FuserProperties {
-        FuserProperties {
-            score: u64::from(self.product.is_some()),
-            ready: self.product.is_some(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        usize::from(self.product.is_some())
-    }
-
-    fn clone_dyn(&self) -> Box<dyn OperationFuser<CubeOptimization>> {
-        Box::new(self.clone())
+/// A float matrix product.
+fn pick(operation: &OperationIr) -> Option<MatmulOpIr> {
+    match operation {
+        OperationIr::Float(DType::F32, FloatOperationIr::Matmul(product)) => Some(product.clone()),
+        _ => None,
     }
 }
 
@@ -87,18 +43,12 @@ pub struct SmallMatmul {
 }
 
 impl SmallMatmul {
-    /// The product's tensors as they are at run time: real ids and shapes, with the status
-    /// (read-only, or last use) this operation has for them.
+    /// The product's tensors as they are at run time.
     fn resolve(&self, context: &Context<CubeFusionHandle>) -> Option<[TensorIr; 3]> {
-        let get = |relative: &TensorIr| {
-            let mut tensor = context.tensors.get(&relative.id)?.clone();
-            tensor.status = relative.status;
-            Some(tensor)
-        };
         Some([
-            get(&self.product.lhs)?,
-            get(&self.product.rhs)?,
-            get(&self.product.out)?,
+            resolve(context, &self.product.lhs)?,
+            resolve(context, &self.product.rhs)?,
+            resolve(context, &self.product.out)?,
         ])
     }
 
@@ -109,19 +59,11 @@ impl SmallMatmul {
             0 => 0,
             rank => lhs.shape[rank - 1],
         };
-        let readable = |tensor: &TensorIr| {
-            tensor.dtype == DType::F32
-                && context.handles.error(&tensor.id).is_none()
-                && context
-                    .handles
-                    .get_handle_ref(&tensor.id)
-                    .is_some_and(|handle| handle.tiles.is_none())
-        };
         out.shape.num_dims() >= 2
             && out.shape.num_elements() > 0
             && out.shape.num_elements() * inner <= MAX_MULTIPLY_ADDS
-            && readable(lhs)
-            && readable(rhs)
+            && readable(context, lhs)
+            && readable(context, rhs)
     }
 }
 

@@ -11,30 +11,16 @@
 //! element, operands read through their strides, so transposed views need no copy), whose only
 //! compile-time parameter is the tensor rank; larger products keep CubeCL's tiled matmul.
 //!
-//! It reaches burn as a fusion optimisation ([`install`]): burn's fusion records every product
-//! in its stream, and this optimisation takes each one, where burn's own matmul optimisation
-//! (which fuses element-wise work into a tiled product) is removed.
+//! It reaches burn as a fusion optimisation ([`install`](crate::model::fusion::install)): burn's
+//! fusion records every product in its stream, and this optimisation takes each one, where
+//! burn's own matmul optimisation (which fuses element-wise work into a tiled product) is
+//! removed.
 
 mod fuser;
 mod kernel;
 
+pub use fuser::{BUILTIN_MATMUL, SmallMatmulProvider};
 pub use kernel::small_matmul;
 
 /// The most multiply-adds (`batch x m x k x n`) a product may take to run as the small kernel.
 pub const MAX_MULTIPLY_ADDS: usize = 1 << 24;
-
-/// Routes burn's matrix products on the GPU backend to the small kernel where they are small.
-/// Call before the first tensor operation on a GPU device (burn's fusion registry is sealed
-/// once its first stream exists); later calls do nothing. Process-wide.
-pub fn install() -> Result<(), String> {
-    use burn_cubecl::fusion::{RegistryError, register, remove};
-    use std::sync::OnceLock;
-    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
-    INSTALLED
-        .get_or_init(|| {
-            let sealed = |e: RegistryError| format!("small matmul kernel not installed: {e}");
-            remove(fuser::BUILTIN_MATMUL).map_err(sealed)?;
-            register(fuser::SmallMatmulProvider).map_err(sealed)
-        })
-        .clone()
-}
