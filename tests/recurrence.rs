@@ -219,7 +219,8 @@ fn gpu_concatenations_equal_the_cpus() {
 
 /// Matrix products on burn's wgpu runtime (`model::small_matmul` for the small ones, CubeCL's
 /// tiled matmul past its limit) equal the CPU's: plain, transposed operands (strided views),
-/// batched with broadcasting, and one past the small kernel's limit.
+/// batched with broadcasting, one past the small kernel's limit, and a linear layer's product
+/// with its bias.
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_matrix_products_equal_the_cpus() {
@@ -247,4 +248,12 @@ fn gpu_matrix_products_equal_the_cpus() {
         on(&gpu).assert_approx_eq::<f32>(&on(&cpu), burn::tensor::Tolerance::absolute(1e-3));
         eprintln!("{lhs_shape:?} x {rhs_shape:?} (transposed lhs: {transposed}): equal");
     }
+    // A linear layer: its bias added in the small product's launch on the GPU.
+    let linear = burn::nn::LinearConfig::new(6, 5).init(&cpu);
+    let input = Tensor::<3>::random([2, 4, 6], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let on = |device: &Device| {
+        let layer = linear.clone().to_device(device);
+        layer.forward(input.clone().to_device(device)).into_data()
+    };
+    on(&gpu).assert_approx_eq::<f32>(&on(&cpu), burn::tensor::Tolerance::absolute(1e-5));
 }
