@@ -70,6 +70,11 @@ section "default model: flex, wgpu (WGSL), PyTorch CPU and CUDA" 150 \
 for model in default large transformer; do
   section "launches per step on this GPU: $model (wgpu, WGSL)" 60 "$self" --launches "$out" "$model" "$wgpu" wgpu
 done
+for model in default transformer; do
+  section "PyTorch CUDA kernels per step: $model (torch.profiler; its steps/s are not a benchmark)" 60 \
+    "$TORCH_PYTHON" benches/peers/torch_seq2seq.py --device cuda --model "$model" --warmup 3 \
+    --steps 5 --count-kernels
+done
 section "large model: flex, wgpu (WGSL), PyTorch CPU and CUDA (CPU sides run 5 steps)" 150 \
   env RUNS=3 WARMUP=5 CPU_STEPS=5 CPU_WARMUP=1 benches/compare_torch.sh 30 --device cpu,wgpu --model large
 # the PyTorch twin of the Transformer, where this checkout's twin has one

@@ -15,6 +15,12 @@ fixed sinusoids; source padding masked in encoder self- and cross-attention, cau
 padding in decoder self-attention; an untied output Linear; Xavier-uniform linear weights;
 the same optimiser and clipping. PyTorch's attention runs with `need_weights=False` (its fused
 kernel, PyTorch at its fastest); the crate's returns every head's weights for the plots.
+
+`--count-kernels` runs the timed steps under `torch.profiler` and adds the GPU kernels launched
+per step (`kernels_per_step`, CUDA kernel events; memory copies and sets apart, in
+`copies_per_step`), the figure `bench --count-launches` gives for the crate. On the CPU there are
+no kernels: it gives the ATen operators per step not called by another
+(`outermost_aten_ops_per_step`), a different measure, not to be set beside launches.
 """
 import math
 import argparse
@@ -158,6 +164,8 @@ def main():
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's choice)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--model", default="default", choices=["default", "large", "transformer"])
+    parser.add_argument("--count-kernels", action="store_true",
+                        help="profile the timed steps: GPU kernels launched per step (CUDA)")
     args = parser.parse_args()
     torch.manual_seed(7)
     if args.threads > 0:
@@ -188,12 +196,20 @@ def main():
 
     for _ in range(args.warmup):
         step()
-    start = time.perf_counter()
-    tokens, loss = 0, float("nan")
-    for _ in range(args.steps):
-        loss, n = step()
-        tokens += n
-    seconds = time.perf_counter() - start
+
+    def timed():
+        start = time.perf_counter()
+        tokens, loss = 0, float("nan")
+        for _ in range(args.steps):
+            loss, n = step()
+            tokens += n
+        return time.perf_counter() - start, tokens, loss
+
+    counts = {}
+    if args.count_kernels:
+        counts, (seconds, tokens, loss) = profiled(timed, args.device, args.steps)
+    else:
+        seconds, tokens, loss = timed()
     print(json.dumps({
         "impl": f"PyTorch {torch.__version__} ({args.device})",
         "model": args.model,
@@ -202,7 +218,32 @@ def main():
         "target_tokens_per_second": tokens / seconds,
         "last_loss": loss,
         "threads": threads,
+        **counts,
     }))
+
+
+def profiled(run, device, steps):
+    """Runs `run` under torch.profiler; returns per-step counts and what `run` returned. With the
+    profiler on, steps are slower: the steps/s printed beside the counts are not a benchmark."""
+    from torch.profiler import ProfilerActivity, profile
+    cuda = device.startswith("cuda")
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        result = run()
+        if cuda:
+            torch.cuda.synchronize()
+    events = prof.events()
+    if cuda:
+        on_gpu = [e.name for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
+        copies = [n for n in on_gpu if n.startswith(("Memcpy", "Memset"))]
+        return {
+            "kernels_per_step": (len(on_gpu) - len(copies)) / steps,
+            "copies_per_step": len(copies) / steps,
+        }, result
+    def outermost(e):
+        parent = e.cpu_parent
+        return e.name.startswith("aten::") and not (parent and parent.name.startswith("aten::"))
+    return {"outermost_aten_ops_per_step": sum(map(outermost, events)) / steps}, result
 
 
 if __name__ == "__main__":
