@@ -71,6 +71,17 @@ pub fn on_cube<const D: usize>(tensor: &Tensor<D>) -> bool {
     }
 }
 
+/// A mask (or any tensor without gradients) as a hand-written operation's plain tensors can use
+/// it: the same data, outside autodiff's context.
+pub fn untracked<const D: usize>(mask: Tensor<D, Bool>) -> Tensor<D, Bool> {
+    let mut tensor = mask.into_dispatch();
+    if let DispatchTensorKind::Autodiff(inner) = tensor.kind {
+        tensor.kind = *inner;
+    }
+    tensor.autodiff = DispatchAutodiffContext::Disabled;
+    Tensor::from_dispatch(tensor)
+}
+
 /// Whether a tensor of this kind lives on the GPU backend.
 fn is_cube(kind: &DispatchTensorKind) -> bool {
     #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]

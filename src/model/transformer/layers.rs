@@ -3,9 +3,10 @@
 //! layer norm placed before or after it.
 
 use super::NormPlacement;
+use super::attention::attend;
 use super::norm::{layer_norm, layer_norm_init};
 use crate::model::InitKind;
-use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
+use burn::nn::attention::{MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::transformer::{PositionWiseFeedForward, PositionWiseFeedForwardConfig};
 use burn::nn::{Dropout, DropoutConfig, LayerNorm};
 use burn::prelude::*;
@@ -126,10 +127,14 @@ impl EncoderLayer {
     /// the new states and the attention weights `[batch, heads, source_len, source_len]`.
     pub fn forward(&self, x: Tensor<3>, source_pad: Tensor<2, Bool>) -> (Tensor<3>, Tensor<4>) {
         let (x, weights) = self.attention_block.wrap(x, |h| {
-            let out = self
-                .self_attention
-                .forward(MhaInput::self_attn(h).mask_pad(source_pad));
-            (out.context, out.weights)
+            attend(
+                &self.self_attention,
+                h.clone(),
+                h.clone(),
+                h,
+                Some(source_pad),
+                None,
+            )
         });
         let (x, ()) = self
             .feed_forward_block
@@ -176,16 +181,24 @@ impl DecoderLayer {
         source_pad: Tensor<2, Bool>,
     ) -> (Tensor<3>, DecoderWeights) {
         let (y, self_weights) = self.self_attention_block.wrap(y, |h| {
-            let out = self
-                .self_attention
-                .forward(MhaInput::self_attn(h).mask_attn(target_blocked));
-            (out.context, out.weights)
+            attend(
+                &self.self_attention,
+                h.clone(),
+                h.clone(),
+                h,
+                None,
+                Some(target_blocked),
+            )
         });
         let (y, cross) = self.cross_attention_block.wrap(y, |h| {
-            let out = self
-                .cross_attention
-                .forward(MhaInput::new(h, memory.clone(), memory).mask_pad(source_pad));
-            (out.context, out.weights)
+            attend(
+                &self.cross_attention,
+                h,
+                memory.clone(),
+                memory,
+                Some(source_pad),
+                None,
+            )
         });
         let (y, ()) = self
             .feed_forward_block

@@ -116,20 +116,9 @@ impl ManualOp<3> for LayerNormOp {
 
 #[cfg(test)]
 mod tests {
+    use super::super::assert_close as close;
     use super::*;
     use burn::tensor::Distribution;
-
-    fn close(a: Tensor<1>, b: Tensor<1>, what: &str) {
-        let a: Vec<f32> = a.into_data().iter::<f32>().collect();
-        let b: Vec<f32> = b.into_data().iter::<f32>().collect();
-        assert_eq!(a.len(), b.len());
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert!(
-                (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
-                "{what}[{i}]: {x} vs {y}"
-            );
-        }
-    }
 
     /// Values and all three gradients equal burn's own layer norm (whose backward pass the
     /// tape derives), on a norm with trained-looking γ and β and a loss that weighs every output
