@@ -257,3 +257,124 @@ fn gpu_matrix_products_equal_the_cpus() {
     };
     on(&gpu).assert_approx_eq::<f32>(&on(&cpu), burn::tensor::Tolerance::absolute(1e-5));
 }
+
+/// A Transformer attention on burn's wgpu runtime (`model::transformer::attention`: the core's
+/// forward pass as one kernel, `attention_kernel`, and its hand-written backward pass) equals
+/// burn's `MultiHeadAttention` on the CPU: context, weights, and the gradients of the inputs and
+/// of all four projections, for self-attention with a causal mask and cross-attention with
+/// padded keys (without dropout: the backends' generators differ; the dropout's draws are
+/// checked against burn's on the CPU in `attention::tests`).
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_attention_equals_burns_on_the_cpu() {
+    use burn::nn::attention::MultiHeadAttentionConfig;
+    use burn::tensor::Tolerance;
+    use seq2seq_playground::model::transformer::attention::{attend, hand_written};
+    let gpu = wgpu_device().autodiff();
+    let cpu = Device::flex().autodiff();
+    let (batch, query_len, key_len, d_model) = (2, 5, 7, 8);
+    // no dropout: the two backends draw from different generators
+    let mha = MultiHeadAttentionConfig::new(d_model, 2)
+        .with_dropout(0.0)
+        .init(&cpu);
+    // burn initialises parameters on first use: once here, not once per copy
+    for linear in [&mha.query, &mha.key, &mha.value, &mha.output] {
+        let _ = (linear.weight.val(), linear.bias.as_ref().map(|b| b.val()));
+    }
+    let random = |shape: [usize; 3]| Tensor::<3>::random(shape, Distribution::Default, &cpu);
+    let query = random([batch, query_len, d_model]);
+    let memory = random([batch, key_len, d_model]);
+    let loss_weights = random([batch, query_len, d_model]);
+    // the masks, built on each device (bool tensors do not move between these backends)
+    let causal = |device: &Device| {
+        let positions = || Tensor::<1, Int>::arange(0..query_len as i64, device);
+        positions()
+            .reshape([1, query_len])
+            .greater(positions().reshape([query_len, 1]))
+            .unsqueeze::<3>()
+            .repeat_dim(0, batch)
+    };
+    let pad = |device: &Device| {
+        Tensor::<1, Int>::arange(0..key_len as i64, device)
+            .reshape([1, key_len])
+            .greater_equal(Tensor::<2, Int>::from_data([[6], [3]], device))
+    };
+    for (case, self_attention) in [true, false].into_iter().enumerate() {
+        let keys = if self_attention { &query } else { &memory };
+        let run = |device: &Device| {
+            let mha = mha.clone().fork(device);
+            let q = query.clone().to_device(device).detach().require_grad();
+            let k = keys.clone().to_device(device).detach().require_grad();
+            let (pad, attn) = if self_attention {
+                (None, Some(causal(device)))
+            } else {
+                (Some(pad(device)), None)
+            };
+            let (context, weights) = if device == &cpu {
+                attend(&mha, q.clone(), k.clone(), k.clone(), pad, attn)
+            } else {
+                hand_written(&mha, q.clone(), k.clone(), k.clone(), pad, attn)
+            };
+            let loss = (context.clone() * loss_weights.clone().to_device(device)).sum();
+            let grads = loss.backward();
+            let mut parts = vec![
+                context.inner().reshape([-1]).into_data(),
+                weights.inner().reshape([-1]).into_data(),
+                q.grad(&grads).expect("dq").reshape([-1]).into_data(),
+                k.grad(&grads).expect("dk").reshape([-1]).into_data(),
+            ];
+            for linear in [&mha.query, &mha.key, &mha.value, &mha.output] {
+                let grad = linear.weight.grad(&grads).expect("a projection's gradient");
+                parts.push(grad.reshape([-1]).into_data());
+            }
+            parts
+        };
+        let names = ["context", "weights", "dq", "dk", "dWq", "dWk", "dWv", "dWo"];
+        for ((on_gpu, on_cpu), name) in run(&gpu).into_iter().zip(run(&cpu)).zip(names) {
+            eprintln!("case {case}: {name}");
+            on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::absolute(1e-4));
+        }
+    }
+}
+
+/// The attention kernel's dropout on the GPU: each weight is dropped (0) or kept and scaled by
+/// `1 / (1 - p)` (against the weights without dropout, from the same module and inputs), and
+/// both happen.
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_attention_dropout_drops_or_scales_each_weight() {
+    use burn::nn::attention::MultiHeadAttentionConfig;
+    use seq2seq_playground::model::transformer::attention::hand_written;
+    let gpu = wgpu_device().autodiff();
+    let (batch, len, d_model) = (2, 6, 8);
+    let mut mha = MultiHeadAttentionConfig::new(d_model, 2)
+        .with_dropout(0.5)
+        .init(&gpu);
+    let x = Tensor::<3>::random([batch, len, d_model], Distribution::Default, &gpu);
+    let pad = Tensor::<2, Bool>::from_data([[false; 6], [false; 6]], &gpu);
+    let (_, dropped) = hand_written(
+        &mha,
+        x.clone(),
+        x.clone(),
+        x.clone(),
+        Some(pad.clone()),
+        None,
+    );
+    mha.dropout.prob = 0.0;
+    let (_, weights) = hand_written(&mha, x.clone(), x.clone(), x, Some(pad), None);
+    let dropped: Vec<f32> = dropped.inner().into_data().iter::<f32>().collect();
+    let weights: Vec<f32> = weights.inner().into_data().iter::<f32>().collect();
+    let (mut zeros, mut kept) = (0, 0);
+    for (d, w) in dropped.iter().zip(&weights) {
+        if *d == 0.0 {
+            zeros += 1;
+        } else {
+            assert!(
+                (d - 2.0 * w).abs() <= 1e-5,
+                "kept weight {d}, expected 2 x {w}"
+            );
+            kept += 1;
+        }
+    }
+    assert!(zeros > 0 && kept > 0, "{zeros} dropped, {kept} kept");
+}

@@ -4,8 +4,9 @@
 //! operations (burn's softmax alone is five), and the backward pass the tape records replays
 //! each of them: on the GPU, a dozen kernel launches per attention and step. Here (on the GPU
 //! backend) the projections are burn's `Linear`s as in its module, the core's forward pass is
-//! burn's, operation for operation (the same numbers, the same dropout draws), and one backward
-//! step computes `dq`, `dk`, `dv` from the saved weights:
+//! one kernel ([`attention_kernel`](super::attention_kernel): burn's operations per element, the
+//! same dropout draws; elsewhere burn's operations themselves), and one backward step computes
+//! `dq`, `dk`, `dv` from the saved weights:
 //! `dv = ŵᵀ dc`, `dŵ = dc vᵀ`, `ds = w ⊙ (dw - Σ dw ⊙ w) / √d_k` (zero where masked), `dq = ds k`,
 //! `dk = dsᵀ q`, with `ŵ` the weights after dropout and `dw` `dŵ` through the dropout's mask.
 
@@ -128,10 +129,54 @@ impl AttentionCore {
     }
 }
 
+impl AttentionCore {
+    /// The forward pass as one kernel on the GPU backend (`attention_kernel`): the same
+    /// operations per element, the sums in key order.
+    #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+    fn forward_kernel(&self, [q, k, v]: [Plain; 3]) -> (Plain, AttentionSaved, Vec<Plain>) {
+        let [batch, heads, query_len, _] = q.get::<4>().dims();
+        let key_len = k.get::<4>().dims()[2];
+        let device = q.get::<4>().device();
+        let blocked = match (&self.mask_pad, &self.mask_attn) {
+            (Some(pad), Some(attn)) => pad.clone().float() + attn.clone().float(),
+            (Some(mask), None) | (None, Some(mask)) => mask.clone().float(),
+            (None, None) => Tensor::zeros([1, 1, 1, 1], &device),
+        };
+        let keep = if self.dropout > 0.0 {
+            // the draw burn's `Dropout::forward` makes for the weights
+            let shape = [batch, heads, query_len, key_len];
+            Tensor::random(shape, Distribution::Bernoulli(1.0 - self.dropout), &device)
+        } else {
+            Tensor::empty([1, 1, 1, 1], &device)
+        };
+        let kept = (self.dropout > 0.0).then(|| Plain::new(keep.clone()));
+        let [weights, dropped, context] = super::attention_kernel::attention_forward(
+            [q.get(), k.get(), v.get()],
+            blocked,
+            keep,
+            self.min_float as f32,
+            self.dropout as f32,
+        );
+        let saved = AttentionSaved {
+            q,
+            k,
+            v,
+            weights: Plain::new(weights),
+            dropped: Plain::new(dropped.clone()),
+            kept,
+        };
+        (Plain::new(context), saved, vec![Plain::new(dropped)])
+    }
+}
+
 impl ManualOp<3> for AttentionCore {
     type Saved = AttentionSaved;
 
     fn forward(&self, [q, k, v]: [Plain; 3]) -> (Plain, AttentionSaved, Vec<Plain>) {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if q.on_cube() && k.get::<4>().dims()[2] <= super::attention_kernel::MAX_KEYS {
+            return self.forward_kernel([q, k, v]);
+        }
         // burn's `MultiHeadAttention::forward` between the projections, operation for operation
         let scores = q
             .get::<4>()

@@ -12,6 +12,8 @@
 use burn::prelude::Tensor;
 
 pub mod attention;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod attention_kernel;
 pub mod config;
 pub mod layers;
 pub mod masks;
