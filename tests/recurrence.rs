@@ -378,3 +378,86 @@ fn gpu_attention_dropout_drops_or_scales_each_weight() {
     }
     assert!(zeros > 0 && kept > 0, "{zeros} dropped, {kept} kept");
 }
+
+/// The attention kernels with dropout and a mask, against the same formulas in burn's tensor
+/// operations on the same device and draws: the forward kernel's weights, weights after dropout
+/// and context, and the backward kernels' `dq`, `dk`, `dv` (`ds = w ⊙ (dw - Σ dw ⊙ w) / √d_k`,
+/// zero where blocked, `dw` the gradient of the dropped weights through the draws).
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_attention_kernels_follow_the_formulas_with_dropout_and_masks() {
+    use burn::tensor::Tolerance;
+    use burn::tensor::activation::softmax;
+    use seq2seq_playground::model::transformer::attention_kernel::{
+        attention_backward, attention_forward,
+    };
+    let gpu = wgpu_device();
+    let (batch, heads, query_len, key_len, d_k) = (2, 2, 5, 6, 4);
+    let random = |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Default, &gpu);
+    let (q, k, v) = (
+        random([batch, heads, query_len, d_k]),
+        random([batch, heads, key_len, d_k]),
+        random([batch, heads, key_len, d_k]),
+    );
+    // blocked: the last two keys of the second sequence, for every query
+    let blocked = Tensor::<4>::from_data(
+        TensorData::new(
+            [[0.0f32, 0., 0., 0., 0., 0.], [0., 0., 0., 0., 1., 1.]].concat(),
+            [batch, 1, 1, key_len],
+        ),
+        &gpu,
+    );
+    let p = 0.3f32;
+    let keep = Tensor::<4>::random(
+        [batch, heads, query_len, key_len],
+        Distribution::Bernoulli(f64::from(1.0 - p)),
+        &gpu,
+    );
+    let [weights, dropped, context] = attention_forward(
+        [q.clone(), k.clone(), v.clone()],
+        blocked.clone(),
+        keep.clone(),
+        -1.0e4,
+        p,
+    );
+    let scale = (d_k as f32).sqrt();
+    let scores = q.clone().matmul(k.clone().transpose()).div_scalar(scale);
+    let blocked_full = blocked
+        .clone()
+        .expand([batch, heads, query_len, key_len])
+        .bool();
+    let expected_weights = softmax(scores.mask_fill(blocked_full.clone(), -1.0e4), 3);
+    let expected_dropped = (expected_weights.clone() * keep.clone()) * (1.0 / (1.0 - p));
+    let expected_context = expected_dropped.clone().matmul(v.clone());
+    let check = |ours: Tensor<4>, theirs: Tensor<4>, what: &str| {
+        eprintln!("{what}");
+        ours.into_data()
+            .assert_approx_eq::<f32>(&theirs.into_data(), Tolerance::absolute(1e-4));
+    };
+    check(weights.clone(), expected_weights.clone(), "weights");
+    check(
+        dropped.clone(),
+        expected_dropped.clone(),
+        "weights after dropout",
+    );
+    check(context, expected_context, "context");
+    let grad = random([batch, heads, query_len, d_k]);
+    let [d_q, d_k_grad, d_v] = attention_backward(
+        grad.clone(),
+        [q.clone(), k.clone(), v.clone()],
+        weights,
+        dropped,
+        keep.clone(),
+        blocked,
+        p,
+    );
+    let d_dropped = grad.clone().matmul(v.transpose());
+    let d_weights = (d_dropped * (1.0 / (1.0 - p))) * keep;
+    let row = (d_weights.clone() * expected_weights.clone()).sum_dim(3);
+    let d_scores = (expected_weights * (d_weights - row))
+        .mask_fill(blocked_full, 0.0)
+        .div_scalar(scale);
+    check(d_q, d_scores.clone().matmul(k), "dq");
+    check(d_k_grad, d_scores.transpose().matmul(q), "dk");
+    check(d_v, expected_dropped.transpose().matmul(grad), "dv");
+}

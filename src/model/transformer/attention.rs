@@ -4,9 +4,9 @@
 //! operations (burn's softmax alone is five), and the backward pass the tape records replays
 //! each of them: on the GPU, a dozen kernel launches per attention and step. Here (on the GPU
 //! backend) the projections are burn's `Linear`s as in its module, the core's forward pass is
-//! one kernel ([`attention_kernel`](super::attention_kernel): burn's operations per element, the
-//! same dropout draws; elsewhere burn's operations themselves), and one backward step computes
-//! `dq`, `dk`, `dv` from the saved weights:
+//! one kernel (`attention_kernel`: burn's operations per element, the same dropout draws;
+//! elsewhere burn's operations themselves), and one backward step computes `dq`, `dk`, `dv` from
+//! the saved weights (on the GPU two kernels, elsewhere tensor operations):
 //! `dv = ŵᵀ dc`, `dŵ = dc vᵀ`, `ds = w ⊙ (dw - Σ dw ⊙ w) / √d_k` (zero where masked), `dq = ds k`,
 //! `dk = dsᵀ q`, with `ŵ` the weights after dropout and `dw` `dŵ` through the dropout's mask.
 
@@ -113,6 +113,10 @@ struct AttentionSaved {
     dropped: Plain,
     /// The dropout's draws (1 kept, 0 dropped), when it dropped.
     kept: Option<Plain>,
+    /// The forward kernel's inputs that its backward kernels read again (GPU backend): the
+    /// masks as floats, and the draws (a stand-in without dropout).
+    #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+    kernel: Option<[Plain; 2]>,
 }
 
 impl AttentionCore {
@@ -150,6 +154,7 @@ impl AttentionCore {
             Tensor::empty([1, 1, 1, 1], &device)
         };
         let kept = (self.dropout > 0.0).then(|| Plain::new(keep.clone()));
+        let kernel = Some([Plain::new(blocked.clone()), Plain::new(keep.clone())]);
         let [weights, dropped, context] = super::attention_kernel::attention_forward(
             [q.get(), k.get(), v.get()],
             blocked,
@@ -164,6 +169,7 @@ impl AttentionCore {
             weights: Plain::new(weights),
             dropped: Plain::new(dropped.clone()),
             kept,
+            kernel,
         };
         (Plain::new(context), saved, vec![Plain::new(dropped)])
     }
@@ -200,6 +206,8 @@ impl ManualOp<3> for AttentionCore {
             weights: Plain::new(weights),
             dropped: Plain::new(dropped.clone()),
             kept,
+            #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+            kernel: None,
         };
         (Plain::new(context), saved, vec![Plain::new(dropped)])
     }
@@ -210,6 +218,20 @@ impl ManualOp<3> for AttentionCore {
         grad: Plain,
         needed: [bool; 3],
     ) -> [Option<Plain>; 3] {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if let Some([blocked, keep]) = &saved.kernel {
+            let [d_q, d_k, d_v] = super::attention_kernel::attention_backward(
+                grad.get(),
+                [saved.q.get(), saved.k.get(), saved.v.get()],
+                saved.weights.get(),
+                saved.dropped.get(),
+                keep.get(),
+                blocked.get(),
+                self.dropout as f32,
+            );
+            let wanted = |i: usize, g: Tensor<4>| needed[i].then(|| Plain::new(g));
+            return [wanted(0, d_q), wanted(1, d_k), wanted(2, d_v)];
+        }
         let grad = grad.get::<4>();
         let d_v = needed[2]
             .then(|| Plain::new(saved.dropped.get::<4>().transpose().matmul(grad.clone())));

@@ -122,7 +122,137 @@ fn attention_forward_kernel(
     }
 }
 
-/// The kernel as an operation of the GPU backend (and of its fused wrapper).
+/// The backward pass, first half: one cube per query row. From the context's gradient `grad`
+/// `[batch, heads, query_len, d_k]`, `v`, `k`, the saved `weights` (contiguous `[batch, heads,
+/// query_len, key_len]`), the dropout's draws `keep` (read when `dropping`) and `blocked`:
+/// writes to `out` the scores' gradient `[batch, heads, query_len, key_len]` (scaling
+/// included) then `dq` `[batch, heads, query_len, d_k]`.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn attention_backward_rows_kernel(
+    grad: &Tensor<f32>,
+    k: &Tensor<f32>,
+    v: &Tensor<f32>,
+    weights: &Tensor<f32>,
+    keep: &Tensor<f32>,
+    blocked: &Tensor<f32>,
+    out: &mut Tensor<f32>,
+    scale: f32,
+    keep_scale: f32,
+    #[comptime] capacity: usize,
+    #[comptime] dropping: bool,
+) {
+    let batch = grad.shape(0);
+    let heads = grad.shape(1);
+    let query_len = grad.shape(2);
+    let d_k = grad.shape(3);
+    let key_len = k.shape(2);
+    let row = CUBE_POS_X as usize;
+    let i = row % query_len;
+    let b = row / (heads * query_len);
+    let h = (row / query_len) % heads;
+    let threads = CUBE_DIM_X as usize;
+    let mut d_weights = Shared::<[f32]>::new_slice(capacity);
+    let grad_at = b * grad.stride(0) + h * grad.stride(1) + i * grad.stride(2);
+    let weights_at = row * key_len;
+    let mut j = UNIT_POS_X as usize;
+    while j < key_len {
+        let v_at = b * v.stride(0) + h * v.stride(1) + j * v.stride(2);
+        let mut sum = 0.0f32;
+        for d in 0..d_k {
+            sum += grad[grad_at + d * grad.stride(3)] * v[v_at + d * v.stride(3)];
+        }
+        if comptime![dropping] {
+            sum = (sum * keep_scale) * keep[weights_at + j];
+        }
+        d_weights[j] = sum;
+        j += threads;
+    }
+    sync_cube();
+    let mut row_sum = 0.0f32;
+    for j in 0..key_len {
+        row_sum += d_weights[j] * weights[weights_at + j];
+    }
+    sync_cube();
+    let mut mask_at = 0;
+    if blocked.shape(0) != 1 {
+        mask_at += b * blocked.stride(0);
+    }
+    if blocked.shape(2) != 1 {
+        mask_at += i * blocked.stride(2);
+    }
+    let mut mask_step = 0;
+    if blocked.shape(3) != 1 {
+        mask_step = blocked.stride(3);
+    }
+    let mut j = UNIT_POS_X as usize;
+    while j < key_len {
+        let mut d_score = weights[weights_at + j] * (d_weights[j] - row_sum);
+        if blocked[mask_at + j * mask_step] > 0.5 {
+            d_score = 0.0;
+        }
+        d_score /= scale;
+        out[weights_at + j] = d_score;
+        d_weights[j] = d_score;
+        j += threads;
+    }
+    sync_cube();
+    let q_at = batch * heads * query_len * key_len + row * d_k;
+    let mut d = UNIT_POS_X as usize;
+    while d < d_k {
+        let k_at = b * k.stride(0) + h * k.stride(1) + d * k.stride(3);
+        let mut sum = 0.0f32;
+        for j in 0..key_len {
+            sum += d_weights[j] * k[k_at + j * k.stride(2)];
+        }
+        out[q_at + d] = sum;
+        d += threads;
+    }
+}
+
+/// The backward pass, second half: one cube per key row. From the scores' gradient `d_scores`
+/// and the weights after dropout `dropped` (both contiguous `[batch, heads, query_len,
+/// key_len]`), `q` and the context's gradient `grad`: writes to `out` `dk` then `dv`, each
+/// `[batch, heads, key_len, d_k]`.
+#[cube(launch)]
+fn attention_backward_keys_kernel(
+    d_scores: &Tensor<f32>,
+    dropped: &Tensor<f32>,
+    q: &Tensor<f32>,
+    grad: &Tensor<f32>,
+    out: &mut Tensor<f32>,
+    key_len: u32,
+) {
+    let batch = q.shape(0);
+    let heads = q.shape(1);
+    let query_len = q.shape(2);
+    let d_k = q.shape(3);
+    let key_len = key_len as usize;
+    let row = CUBE_POS_X as usize;
+    let j = row % key_len;
+    let bh = row / key_len;
+    let b = bh / heads;
+    let h = bh % heads;
+    let threads = CUBE_DIM_X as usize;
+    let scores_at = bh * query_len * key_len + j;
+    let v_base = batch * heads * key_len * d_k;
+    let mut d = UNIT_POS_X as usize;
+    while d < d_k {
+        let q_at = b * q.stride(0) + h * q.stride(1) + d * q.stride(3);
+        let grad_at = b * grad.stride(0) + h * grad.stride(1) + d * grad.stride(3);
+        let mut d_key = 0.0f32;
+        let mut d_value = 0.0f32;
+        for i in 0..query_len {
+            d_key += d_scores[scores_at + i * key_len] * q[q_at + i * q.stride(2)];
+            d_value += dropped[scores_at + i * key_len] * grad[grad_at + i * grad.stride(2)];
+        }
+        out[row * d_k + d] = d_key;
+        out[v_base + row * d_k + d] = d_value;
+        d += threads;
+    }
+}
+
+/// The kernels as operations of the GPU backend (and of its fused wrapper).
 #[backend_extension(Cube, Fusion)]
 pub trait AttentionKernels: Backend {
     /// [`attention_forward_kernel`]; `keep` is ignored unless `dropout > 0`.
@@ -136,6 +266,29 @@ pub trait AttentionKernels: Backend {
         keep: FloatTensor<Self>,
         min_float: f32,
         dropout: f32,
+    ) -> FloatTensor<Self>;
+
+    /// [`attention_backward_rows_kernel`]; `keep` is ignored unless `dropout > 0`.
+    #[fusion(meta = attention_backward_rows_meta)]
+    #[allow(clippy::too_many_arguments)]
+    fn attention_backward_rows(
+        grad: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        weights: FloatTensor<Self>,
+        keep: FloatTensor<Self>,
+        blocked: FloatTensor<Self>,
+        dropout: f32,
+    ) -> FloatTensor<Self>;
+
+    /// [`attention_backward_keys_kernel`].
+    #[fusion(meta = attention_backward_keys_meta)]
+    fn attention_backward_keys(
+        d_scores: FloatTensor<Self>,
+        dropped: FloatTensor<Self>,
+        q: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        key_len: u32,
     ) -> FloatTensor<Self>;
 }
 
@@ -159,6 +312,33 @@ fn attention_forward_meta(
     TensorSpec::new(Shape::new([len]), DType::F32)
 }
 
+#[allow(clippy::too_many_arguments)]
+fn attention_backward_rows_meta(
+    grad: &TensorSpec,
+    k: &TensorSpec,
+    _v: &TensorSpec,
+    _weights: &TensorSpec,
+    _keep: &TensorSpec,
+    _blocked: &TensorSpec,
+    _dropout: &f32,
+) -> TensorSpec {
+    let [batch, heads, query_len, d_k] =
+        [grad.shape[0], grad.shape[1], grad.shape[2], grad.shape[3]];
+    let len = batch * heads * query_len * (k.shape[2] + d_k);
+    TensorSpec::new(Shape::new([len]), DType::F32)
+}
+
+fn attention_backward_keys_meta(
+    _d_scores: &TensorSpec,
+    _dropped: &TensorSpec,
+    q: &TensorSpec,
+    _grad: &TensorSpec,
+    key_len: &u32,
+) -> TensorSpec {
+    let len = 2 * q.shape[0] * q.shape[1] * *key_len as usize * q.shape[3];
+    TensorSpec::new(Shape::new([len]), DType::F32)
+}
+
 impl AttentionKernels for CubeBackend {
     fn attention_forward(
         q: CubeTensor,
@@ -178,13 +358,11 @@ impl AttentionKernels for CubeBackend {
             Shape::new([output_len(&dims, key_len)]),
             DType::F32,
         );
-        let rows = (dims[0] * dims[1] * dims[2]) as u32;
-        let most = client.properties().hardware.max_cube_dim.0.min(256);
-        let units = (key_len.max(dims[3]).next_power_of_two() as u32).clamp(32, most);
+        let (count, dim) = launch_shape(&q, dims[0] * dims[1] * dims[2], key_len, dims[3]);
         attention_forward_kernel::launch(
             &client,
-            CubeCount::Static(rows, 1, 1),
-            CubeDim::new_1d(units),
+            count,
+            dim,
             q.into_tensor_arg(),
             k.into_tensor_arg(),
             v.into_tensor_arg(),
@@ -199,6 +377,81 @@ impl AttentionKernels for CubeBackend {
         );
         out
     }
+    fn attention_backward_rows(
+        grad: CubeTensor,
+        k: CubeTensor,
+        v: CubeTensor,
+        weights: CubeTensor,
+        keep: CubeTensor,
+        blocked: CubeTensor,
+        dropout: f32,
+    ) -> CubeTensor {
+        let dims = grad.meta.shape().dims::<4>();
+        let key_len = k.meta.shape()[2];
+        let client = grad.client.clone();
+        let out = empty_device_contiguous_dtype(
+            client.clone(),
+            grad.device.clone(),
+            Shape::new([dims[0] * dims[1] * dims[2] * (key_len + dims[3])]),
+            DType::F32,
+        );
+        let (count, dim) = launch_shape(&grad, dims[0] * dims[1] * dims[2], key_len, dims[3]);
+        attention_backward_rows_kernel::launch(
+            &client,
+            count,
+            dim,
+            grad.into_tensor_arg(),
+            k.into_tensor_arg(),
+            v.into_tensor_arg(),
+            weights.into_tensor_arg(),
+            keep.into_tensor_arg(),
+            blocked.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            (dims[3] as f32).sqrt(),
+            1.0 / (1.0 - dropout),
+            key_len.div_ceil(16) * 16,
+            dropout > 0.0,
+        );
+        out
+    }
+
+    fn attention_backward_keys(
+        d_scores: CubeTensor,
+        dropped: CubeTensor,
+        q: CubeTensor,
+        grad: CubeTensor,
+        key_len: u32,
+    ) -> CubeTensor {
+        let dims = q.meta.shape().dims::<4>();
+        let client = q.client.clone();
+        let rows = dims[0] * dims[1] * key_len as usize;
+        let out = empty_device_contiguous_dtype(
+            client.clone(),
+            q.device.clone(),
+            Shape::new([2 * rows * dims[3]]),
+            DType::F32,
+        );
+        let (count, dim) = launch_shape(&q, rows, 1, dims[3]);
+        attention_backward_keys_kernel::launch(
+            &client,
+            count,
+            dim,
+            d_scores.into_tensor_arg(),
+            dropped.into_tensor_arg(),
+            q.into_tensor_arg(),
+            grad.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            key_len,
+        );
+        out
+    }
+}
+
+/// One cube per row; its units stride over the wider of a row's keys and its `d_k`.
+fn launch_shape(like: &CubeTensor, rows: usize, keys: usize, d_k: usize) -> (CubeCount, CubeDim) {
+    let most = like.client.properties().hardware.max_cube_dim.0.min(256);
+    let units = (keys.max(d_k).next_power_of_two() as u32).clamp(32, most);
+    (CubeCount::Static(rows as u32, 1, 1), CubeDim::new_1d(units))
 }
 
 /// The forward pass through burn's dispatch: weights, weights after dropout `[batch, heads,
@@ -232,4 +485,54 @@ pub fn attention_forward(
         .reshape([batch, query_len, heads, d_k])
         .swap_dims(1, 2);
     [weights, dropped, context]
+}
+
+/// The backward pass through burn's dispatch: `[dq, dk, dv]` from the context's gradient and
+/// what the forward pass saved (`weights` and `dropped` as [`attention_forward`] returned them,
+/// `keep` and `blocked` as it was given them).
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward(
+    grad: BurnTensor<4>,
+    [q, k, v]: [BurnTensor<4>; 3],
+    weights: BurnTensor<4>,
+    dropped: BurnTensor<4>,
+    keep: BurnTensor<4>,
+    blocked: BurnTensor<4>,
+    dropout: f32,
+) -> [BurnTensor<4>; 3] {
+    let [batch, heads, query_len, d_k] = q.dims();
+    let key_len = k.dims()[2];
+    let rows: BurnTensor<1> =
+        BurnTensor::from_dispatch(<Dispatch as AttentionKernels>::attention_backward_rows(
+            grad.clone().into_dispatch(),
+            k.into_dispatch(),
+            v.into_dispatch(),
+            weights.into_dispatch(),
+            keep.into_dispatch(),
+            blocked.into_dispatch(),
+            dropout,
+        ));
+    let n = batch * heads * query_len * key_len;
+    let d_scores = rows
+        .clone()
+        .narrow(0, 0, n)
+        .reshape([batch, heads, query_len, key_len]);
+    let d_q = rows
+        .narrow(0, n, batch * heads * query_len * d_k)
+        .reshape([batch, heads, query_len, d_k]);
+    let keys: BurnTensor<1> =
+        BurnTensor::from_dispatch(<Dispatch as AttentionKernels>::attention_backward_keys(
+            d_scores.into_dispatch(),
+            dropped.into_dispatch(),
+            q.into_dispatch(),
+            grad.into_dispatch(),
+            key_len as u32,
+        ));
+    let m = batch * heads * key_len * d_k;
+    let d_k_grad = keys
+        .clone()
+        .narrow(0, 0, m)
+        .reshape([batch, heads, key_len, d_k]);
+    let d_v = keys.narrow(0, m, m).reshape([batch, heads, key_len, d_k]);
+    [d_q, d_k_grad, d_v]
 }
