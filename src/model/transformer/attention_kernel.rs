@@ -21,6 +21,30 @@ use cubecl::prelude::*;
 /// operations.
 pub const MAX_KEYS: usize = 256;
 
+/// Where query row `i` of sequence `b` starts in `blocked` (broadcast: size-1 dimensions
+/// repeat).
+#[cube]
+fn mask_row(blocked: &Tensor<f32>, b: usize, i: usize) -> usize {
+    let mut at = 0;
+    if blocked.shape(0) != 1 {
+        at += b * blocked.stride(0);
+    }
+    if blocked.shape(2) != 1 {
+        at += i * blocked.stride(2);
+    }
+    at
+}
+
+/// The step from one key to the next in `blocked` (0 when broadcast over the keys).
+#[cube]
+fn along_keys(blocked: &Tensor<f32>) -> usize {
+    let mut step = 0;
+    if blocked.shape(3) != 1 {
+        step = blocked.stride(3);
+    }
+    step
+}
+
 /// The forward pass: `q` `[batch, heads, query_len, d_k]`, `k`, `v` `[batch, heads, key_len,
 /// d_k]` (any strides), `blocked` (1 = blocked) broadcast to `[batch, 1, query_len, key_len]`
 /// (size-1 dimensions repeat), `keep` the dropout's draws `[batch, heads, query_len, key_len]`
@@ -55,17 +79,8 @@ fn attention_forward_kernel(
     let threads = CUBE_DIM_X as usize;
     let mut scores = Shared::<[f32]>::new_slice(capacity);
     let q_at = b * q.stride(0) + h * q.stride(1) + i * q.stride(2);
-    let mut mask_at = 0;
-    if blocked.shape(0) != 1 {
-        mask_at += b * blocked.stride(0);
-    }
-    if blocked.shape(2) != 1 {
-        mask_at += i * blocked.stride(2);
-    }
-    let mut mask_step = 0;
-    if blocked.shape(3) != 1 {
-        mask_step = blocked.stride(3);
-    }
+    let mask_at = mask_row(blocked, b, i);
+    let mask_step = along_keys(blocked);
     let mut j = UNIT_POS_X as usize;
     while j < key_len {
         let k_at = b * k.stride(0) + h * k.stride(1) + j * k.stride(2);
@@ -174,17 +189,8 @@ fn attention_backward_rows_kernel(
         row_sum += d_weights[j] * weights[weights_at + j];
     }
     sync_cube();
-    let mut mask_at = 0;
-    if blocked.shape(0) != 1 {
-        mask_at += b * blocked.stride(0);
-    }
-    if blocked.shape(2) != 1 {
-        mask_at += i * blocked.stride(2);
-    }
-    let mut mask_step = 0;
-    if blocked.shape(3) != 1 {
-        mask_step = blocked.stride(3);
-    }
+    let mask_at = mask_row(blocked, b, i);
+    let mask_step = along_keys(blocked);
     let mut j = UNIT_POS_X as usize;
     while j < key_len {
         let mut d_score = weights[weights_at + j] * (d_weights[j] - row_sum);
