@@ -461,3 +461,51 @@ fn gpu_attention_kernels_follow_the_formulas_with_dropout_and_masks() {
     check(d_k_grad, d_scores.transpose().matmul(q), "dk");
     check(d_v, expected_dropped.transpose().matmul(grad), "dv");
 }
+
+/// A layer norm on burn's wgpu runtime (`model::transformer::norm`: the forward pass as one
+/// kernel, `norm_kernel`, and the hand-written backward pass) equals burn's `LayerNorm` on the
+/// CPU: output, and the gradients of the input, γ and β.
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_layer_norm_equals_burns_on_the_cpu() {
+    use burn::tensor::Tolerance;
+    use seq2seq_playground::model::transformer::norm::{hand_written, layer_norm_init};
+    let gpu = wgpu_device().autodiff();
+    let cpu = Device::flex().autodiff();
+    let mut norm = layer_norm_init(6, &cpu);
+    norm.gamma = norm
+        .gamma
+        .map(|g| g.random_like(Distribution::Normal(1.0, 0.5)).require_grad());
+    norm.beta = norm
+        .beta
+        .map(|b| b.map(|b| b.random_like(Distribution::Normal(0.0, 0.5)).require_grad()));
+    let x = Tensor::<3>::random([2, 3, 6], Distribution::Normal(0.5, 2.0), &cpu);
+    let weights = Tensor::<3>::random([2, 3, 6], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let run = |device: &Device| {
+        let norm = norm.clone().fork(device);
+        let x = x.clone().to_device(device).detach().require_grad();
+        let y = if device == &cpu {
+            norm.forward(x.clone())
+        } else {
+            hand_written(&norm, x.clone())
+        };
+        let grads = (y.clone() * weights.clone().to_device(device))
+            .sum()
+            .backward();
+        let beta = norm.beta.as_ref().expect("β");
+        vec![
+            y.inner().reshape([-1]).into_data(),
+            x.grad(&grads).expect("dx").reshape([-1]).into_data(),
+            norm.gamma.grad(&grads).expect("dγ").into_data(),
+            beta.grad(&grads).expect("dβ").into_data(),
+        ]
+    };
+    for ((on_gpu, on_cpu), name) in run(&gpu)
+        .into_iter()
+        .zip(run(&cpu))
+        .zip(["y", "dx", "dγ", "dβ"])
+    {
+        eprintln!("{name}");
+        on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::absolute(1e-4));
+    }
+}

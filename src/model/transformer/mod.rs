@@ -19,6 +19,8 @@ pub mod layers;
 pub mod masks;
 pub mod model;
 pub mod norm;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod norm_kernel;
 pub mod positions;
 
 pub use config::{NormPlacement, PositionKind, TransformerConfig};

@@ -5,8 +5,9 @@
 //! ~25 GPU kernel launches per norm and step, because fusion cannot merge steps that alternate
 //! between per-row (`[rows, 1]`) and per-element (`[rows, d]`) shapes. A Transformer has a norm
 //! around every sublayer: that was a third of its launches. Here (on the GPU backend) the
-//! forward pass is burn's, operation for operation (the same numbers), and one backward step
-//! computes the three gradients from the saved normalised input:
+//! forward pass is one kernel (`norm_kernel`: burn's operations per element; elsewhere burn's
+//! operations themselves), and one backward step computes the three gradients from the saved
+//! normalised input:
 //! `dx = (g - mean(g) - x̂ · mean(g · x̂)) / σ` with `g = dy · γ`, `dγ = Σ dy · x̂`, `dβ = Σ dy`.
 
 use crate::model::recurrence::manual::{ManualOp, Plain, apply, on_cube};
@@ -73,6 +74,22 @@ impl ManualOp<3> for LayerNormOp {
     type Saved = LayerNormSaved;
 
     fn forward(&self, [x, gamma, beta]: [Plain; 3]) -> (Plain, LayerNormSaved, Vec<Plain>) {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if x.on_cube() {
+            // one kernel: burn's operations per element (`norm_kernel`)
+            let [output, normalized, deviation] = super::norm_kernel::layer_norm_forward(
+                x.get(),
+                gamma.get(),
+                beta.get(),
+                self.epsilon as f32,
+            );
+            let saved = LayerNormSaved {
+                normalized: Plain::new(normalized),
+                deviation: Plain::new(deviation),
+                gamma,
+            };
+            return (Plain::new(output), saved, Vec::new());
+        }
         // burn's `ModuleOps::layer_norm`, operation for operation
         let x = x.get::<2>();
         let mean = x.clone().mean_dim(1);
