@@ -73,7 +73,7 @@ pub fn concat(inputs: Vec<CubeTensor>, dim: usize) -> CubeTensor {
         .collect();
     let out_columns: usize = widths.iter().sum();
     let mut out_dims = dims.clone();
-    out_dims[dim] = out_columns / inner.max(1);
+    out_dims[dim] = inputs.iter().map(|input| input.meta.shape()[dim]).sum();
     let out = empty_device_contiguous_dtype(client.clone(), device.clone(), out_dims, dtype);
     let stand_in =
         || empty_device_contiguous_dtype(client.clone(), device.clone(), Shape::new([1]), dtype);

@@ -113,10 +113,10 @@ struct AttentionSaved {
     dropped: Plain,
     /// The dropout's draws (1 kept, 0 dropped), when it dropped.
     kept: Option<Plain>,
-    /// The forward kernel's inputs that its backward kernels read again (GPU backend): the
-    /// masks as floats, and the draws (a stand-in without dropout).
+    /// The masks as floats (1 blocked), as the forward kernel read them, when the forward pass
+    /// ran as a kernel (GPU backend): the backward pass then runs as kernels too.
     #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
-    kernel: Option<[Plain; 2]>,
+    blocked: Option<Plain>,
 }
 
 impl AttentionCore {
@@ -131,9 +131,7 @@ impl AttentionCore {
         }
         tensor
     }
-}
 
-impl AttentionCore {
     /// The forward pass as one kernel on the GPU backend (`attention_kernel`): the same
     /// operations per element, the sums in key order.
     #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
@@ -154,7 +152,7 @@ impl AttentionCore {
             Tensor::empty([1, 1, 1, 1], &device)
         };
         let kept = (self.dropout > 0.0).then(|| Plain::new(keep.clone()));
-        let kernel = Some([Plain::new(blocked.clone()), Plain::new(keep.clone())]);
+        let saved_blocked = Some(Plain::new(blocked.clone()));
         let [weights, dropped, context] = super::attention_kernel::attention_forward(
             [q.get(), k.get(), v.get()],
             blocked,
@@ -169,7 +167,7 @@ impl AttentionCore {
             weights: Plain::new(weights),
             dropped: Plain::new(dropped.clone()),
             kept,
-            kernel,
+            blocked: saved_blocked,
         };
         (Plain::new(context), saved, vec![Plain::new(dropped)])
     }
@@ -207,7 +205,7 @@ impl ManualOp<3> for AttentionCore {
             dropped: Plain::new(dropped.clone()),
             kept,
             #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
-            kernel: None,
+            blocked: None,
         };
         (Plain::new(context), saved, vec![Plain::new(dropped)])
     }
@@ -219,13 +217,18 @@ impl ManualOp<3> for AttentionCore {
         needed: [bool; 3],
     ) -> [Option<Plain>; 3] {
         #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
-        if let Some([blocked, keep]) = &saved.kernel {
+        if let Some(blocked) = &saved.blocked {
+            let keep = match &saved.kept {
+                Some(kept) => kept.get(),
+                // not read without dropout
+                None => Tensor::empty([1, 1, 1, 1], &blocked.get::<4>().device()),
+            };
             let [d_q, d_k, d_v] = super::attention_kernel::attention_backward(
                 grad.get(),
                 [saved.q.get(), saved.k.get(), saved.v.get()],
                 saved.weights.get(),
                 saved.dropped.get(),
-                keep.get(),
+                keep,
                 blocked.get(),
                 self.dropout as f32,
             );

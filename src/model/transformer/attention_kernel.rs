@@ -1,11 +1,12 @@
-//! The forward pass of an attention core as one CubeCL kernel on the GPU backend, where burn's
-//! operations launch nine (scores, scaling, mask, the softmax's max, shift and exponent, sum,
-//! division, weights times values, and a copy to merge the heads): one cube per query row of
-//! one head computes its scores, masks them, normalises them and weighs the values, and writes
-//! the context with the heads already side by side.
+//! An attention core as CubeCL kernels on the GPU backend: the forward pass in one launch where
+//! burn's operations launch nine (scores, scaling, mask, the softmax's max, shift and exponent,
+//! sum, division, weights times values, and a copy to merge the heads), the backward pass in
+//! two. Forward, and the backward's first half: one cube per query row of one head; the
+//! backward's second half: one cube per key row. The context is written with the heads
+//! already side by side.
 //!
-//! It reaches burn through a backend extension ([`AttentionKernels`]), like the recurrent
-//! kernels (`model::recurrence::kernels`): burn's fusion records it as one custom operation.
+//! They reach burn through a backend extension ([`AttentionKernels`]), like the recurrent
+//! kernels (`model::recurrence::kernels`): burn's fusion records each as one custom operation.
 
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
@@ -227,13 +228,12 @@ fn attention_backward_keys_kernel(
     q: &Tensor<f32>,
     grad: &Tensor<f32>,
     out: &mut Tensor<f32>,
-    key_len: u32,
 ) {
     let batch = q.shape(0);
     let heads = q.shape(1);
     let query_len = q.shape(2);
     let d_k = q.shape(3);
-    let key_len = key_len as usize;
+    let key_len = d_scores.shape(3);
     let row = CUBE_POS_X as usize;
     let j = row % key_len;
     let bh = row / key_len;
@@ -294,14 +294,34 @@ pub trait AttentionKernels: Backend {
         dropped: FloatTensor<Self>,
         q: FloatTensor<Self>,
         grad: FloatTensor<Self>,
-        key_len: u32,
     ) -> FloatTensor<Self>;
 }
 
-/// Elements of the kernel's output: weights, weights after dropout, context.
-fn output_len(q: &[usize], key_len: usize) -> usize {
-    let [batch, heads, query_len, d_k] = [q[0], q[1], q[2], q[3]];
-    2 * batch * heads * query_len * key_len + batch * query_len * heads * d_k
+/// Elements of each kernel's output, from `[batch, heads, query_len, d_k]` and `key_len`.
+mod sizes {
+    /// Forward: weights, weights after dropout, context.
+    pub fn forward([batch, heads, query_len, d_k]: [usize; 4], key_len: usize) -> usize {
+        batch * heads * query_len * (2 * key_len + d_k)
+    }
+
+    /// Backward, first half: the scores' gradient, `dq`.
+    pub fn rows([batch, heads, query_len, d_k]: [usize; 4], key_len: usize) -> usize {
+        batch * heads * query_len * (key_len + d_k)
+    }
+
+    /// Backward, second half: `dk`, `dv`.
+    pub fn keys([batch, heads, _, d_k]: [usize; 4], key_len: usize) -> usize {
+        2 * batch * heads * key_len * d_k
+    }
+}
+
+/// A specification's first four sizes (the kernels' inputs are of rank 4).
+fn dims4(spec: &TensorSpec) -> [usize; 4] {
+    [spec.shape[0], spec.shape[1], spec.shape[2], spec.shape[3]]
+}
+
+fn flat_spec(len: usize) -> TensorSpec {
+    TensorSpec::new(Shape::new([len]), DType::F32)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -314,8 +334,7 @@ fn attention_forward_meta(
     _min_float: &f32,
     _dropout: &f32,
 ) -> TensorSpec {
-    let len = output_len(q.shape.as_slice(), k.shape[2]);
-    TensorSpec::new(Shape::new([len]), DType::F32)
+    flat_spec(sizes::forward(dims4(q), k.shape[2]))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -328,21 +347,27 @@ fn attention_backward_rows_meta(
     _blocked: &TensorSpec,
     _dropout: &f32,
 ) -> TensorSpec {
-    let [batch, heads, query_len, d_k] =
-        [grad.shape[0], grad.shape[1], grad.shape[2], grad.shape[3]];
-    let len = batch * heads * query_len * (k.shape[2] + d_k);
-    TensorSpec::new(Shape::new([len]), DType::F32)
+    flat_spec(sizes::rows(dims4(grad), k.shape[2]))
 }
 
 fn attention_backward_keys_meta(
-    _d_scores: &TensorSpec,
+    d_scores: &TensorSpec,
     _dropped: &TensorSpec,
     q: &TensorSpec,
     _grad: &TensorSpec,
-    key_len: &u32,
 ) -> TensorSpec {
-    let len = 2 * q.shape[0] * q.shape[1] * *key_len as usize * q.shape[3];
-    TensorSpec::new(Shape::new([len]), DType::F32)
+    flat_spec(sizes::keys(dims4(q), d_scores.shape[3]))
+}
+
+/// A new contiguous flat float buffer of `len` elements on `like`'s device (written by a
+/// kernel).
+fn empty(like: &CubeTensor, len: usize) -> CubeTensor {
+    empty_device_contiguous_dtype(
+        like.client.clone(),
+        like.device.clone(),
+        Shape::new([len]),
+        DType::F32,
+    )
 }
 
 impl AttentionKernels for CubeBackend {
@@ -358,12 +383,7 @@ impl AttentionKernels for CubeBackend {
         let dims = q.meta.shape().dims::<4>();
         let key_len = k.meta.shape()[2];
         let client = q.client.clone();
-        let out = empty_device_contiguous_dtype(
-            client.clone(),
-            q.device.clone(),
-            Shape::new([output_len(&dims, key_len)]),
-            DType::F32,
-        );
+        let out = empty(&q, sizes::forward(dims, key_len));
         let (count, dim) = launch_shape(&q, dims[0] * dims[1] * dims[2], key_len, dims[3]);
         attention_forward_kernel::launch(
             &client,
@@ -395,12 +415,7 @@ impl AttentionKernels for CubeBackend {
         let dims = grad.meta.shape().dims::<4>();
         let key_len = k.meta.shape()[2];
         let client = grad.client.clone();
-        let out = empty_device_contiguous_dtype(
-            client.clone(),
-            grad.device.clone(),
-            Shape::new([dims[0] * dims[1] * dims[2] * (key_len + dims[3])]),
-            DType::F32,
-        );
+        let out = empty(&grad, sizes::rows(dims, key_len));
         let (count, dim) = launch_shape(&grad, dims[0] * dims[1] * dims[2], key_len, dims[3]);
         attention_backward_rows_kernel::launch(
             &client,
@@ -426,18 +441,12 @@ impl AttentionKernels for CubeBackend {
         dropped: CubeTensor,
         q: CubeTensor,
         grad: CubeTensor,
-        key_len: u32,
     ) -> CubeTensor {
         let dims = q.meta.shape().dims::<4>();
+        let key_len = d_scores.meta.shape()[3];
         let client = q.client.clone();
-        let rows = dims[0] * dims[1] * key_len as usize;
-        let out = empty_device_contiguous_dtype(
-            client.clone(),
-            q.device.clone(),
-            Shape::new([2 * rows * dims[3]]),
-            DType::F32,
-        );
-        let (count, dim) = launch_shape(&q, rows, 1, dims[3]);
+        let out = empty(&q, sizes::keys(dims, key_len));
+        let (count, dim) = launch_shape(&q, dims[0] * dims[1] * key_len, 1, dims[3]);
         attention_backward_keys_kernel::launch(
             &client,
             count,
@@ -447,7 +456,6 @@ impl AttentionKernels for CubeBackend {
             q.into_tensor_arg(),
             grad.into_tensor_arg(),
             out.clone().into_tensor_arg(),
-            key_len,
         );
         out
     }
@@ -532,7 +540,6 @@ pub fn attention_backward(
             dropped.into_dispatch(),
             q.into_dispatch(),
             grad.into_dispatch(),
-            key_len as u32,
         ));
     let m = batch * heads * key_len * d_k;
     let d_k_grad = keys

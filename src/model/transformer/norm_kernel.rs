@@ -68,14 +68,18 @@ pub trait NormKernels: Backend {
     ) -> FloatTensor<Self>;
 }
 
+/// Elements of the kernel's output for `[rows, d]`: output, normalised rows, deviations.
+fn output_len(rows: usize, width: usize) -> usize {
+    rows * (2 * width + 1)
+}
+
 fn layer_norm_forward_meta(
     x: &TensorSpec,
     _gamma: &TensorSpec,
     _beta: &TensorSpec,
     _epsilon: &f32,
 ) -> TensorSpec {
-    let len = x.shape[0] * (2 * x.shape[1] + 1);
-    TensorSpec::new(Shape::new([len]), DType::F32)
+    TensorSpec::new(Shape::new([output_len(x.shape[0], x.shape[1])]), DType::F32)
 }
 
 impl NormKernels for CubeBackend {
@@ -90,7 +94,7 @@ impl NormKernels for CubeBackend {
         let out = empty_device_contiguous_dtype(
             client.clone(),
             x.device.clone(),
-            Shape::new([rows * (2 * width + 1)]),
+            Shape::new([output_len(rows, width)]),
             DType::F32,
         );
         let most = client.properties().hardware.max_cube_dim.0.min(256);
