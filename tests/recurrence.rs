@@ -462,25 +462,36 @@ fn gpu_attention_kernels_follow_the_formulas_with_dropout_and_masks() {
     check(d_v, expected_dropped.transpose().matmul(grad), "dv");
 }
 
-/// A layer norm on burn's wgpu runtime (`model::transformer::norm`: the forward pass as one
-/// kernel, `norm_kernel`, and the hand-written backward pass) equals burn's `LayerNorm` on the
-/// CPU: output, and the gradients of the input, γ and β.
+/// A layer norm on burn's wgpu runtime (`model::transformer::norm`: the forward and the
+/// backward pass as one kernel each, `norm_kernel`) equals burn's `LayerNorm` on the CPU:
+/// output, and the gradients of the input, γ and β; on a narrow norm, and on one wider than a
+/// cube's units (each unit then covers several columns of a row, and γ's and β's sums take two
+/// cubes).
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_layer_norm_equals_burns_on_the_cpu() {
+    for [batch, len, width] in [[2, 3, 6], [3, 2, 300]] {
+        eprintln!("[{batch}, {len}, {width}]");
+        check_layer_norm_on_the_gpu([batch, len, width]);
+    }
+}
+
+/// [`gpu_layer_norm_equals_burns_on_the_cpu`] for inputs of `shape`.
+#[cfg(feature = "wgpu")]
+fn check_layer_norm_on_the_gpu(shape: [usize; 3]) {
     use burn::tensor::Tolerance;
     use seq2seq_playground::model::transformer::norm::{hand_written, layer_norm_init};
     let gpu = wgpu_device().autodiff();
     let cpu = Device::flex().autodiff();
-    let mut norm = layer_norm_init(6, &cpu);
+    let mut norm = layer_norm_init(shape[2], &cpu);
     norm.gamma = norm
         .gamma
         .map(|g| g.random_like(Distribution::Normal(1.0, 0.5)).require_grad());
     norm.beta = norm
         .beta
         .map(|b| b.map(|b| b.random_like(Distribution::Normal(0.0, 0.5)).require_grad()));
-    let x = Tensor::<3>::random([2, 3, 6], Distribution::Normal(0.5, 2.0), &cpu);
-    let weights = Tensor::<3>::random([2, 3, 6], Distribution::Uniform(-1.0, 1.0), &cpu);
+    let x = Tensor::<3>::random(shape, Distribution::Normal(0.5, 2.0), &cpu);
+    let weights = Tensor::<3>::random(shape, Distribution::Uniform(-1.0, 1.0), &cpu);
     let run = |device: &Device| {
         let norm = norm.clone().fork(device);
         let x = x.clone().to_device(device).detach().require_grad();
@@ -507,5 +518,64 @@ fn gpu_layer_norm_equals_burns_on_the_cpu() {
     {
         eprintln!("{name}");
         on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::absolute(1e-4));
+    }
+}
+
+/// A linear layer on burn's wgpu runtime (`model::linear`: burn's forward pass, the backward
+/// pass as one kernel) equals burn's `Linear` on the CPU: output, and the gradients of the
+/// input, the weights and the bias; for a layer the kernel takes, and for one too large for it
+/// (burn's products then compute the gradients).
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_linear_layers_equal_burns_on_the_cpu() {
+    use burn::nn::LinearConfig;
+    use burn::tensor::Tolerance;
+    use seq2seq_playground::model::linear;
+    use seq2seq_playground::model::small_matmul::MAX_MULTIPLY_ADDS;
+    let gpu = wgpu_device().autodiff();
+    let cpu = Device::flex().autodiff();
+    for (batch, len, d_input, d_output) in [(2, 3, 5, 7), (64, 80, 64, 64)] {
+        let fits = batch * len * d_input * d_output <= MAX_MULTIPLY_ADDS;
+        eprintln!("[{batch}, {len}, {d_input}] -> {d_output} (kernel: {fits})");
+        let mut layer = LinearConfig::new(d_input, d_output).init(&cpu);
+        layer.bias = layer
+            .bias
+            .map(|b| b.map(|b| b.random_like(Distribution::Normal(0.0, 0.5)).require_grad()));
+        let shape = [batch, len, d_input];
+        let x = Tensor::<3>::random(shape, Distribution::Normal(0.5, 2.0), &cpu);
+        let out_shape = [batch, len, d_output];
+        let weights = Tensor::<3>::random(out_shape, Distribution::Uniform(-1.0, 1.0), &cpu);
+        let run = |device: &Device| {
+            let layer = layer.clone().fork(device);
+            let x = x.clone().to_device(device).detach().require_grad();
+            let y = if device == &cpu {
+                layer.forward(x.clone())
+            } else {
+                linear::forward(&layer, x.clone())
+            };
+            let grads = (y.clone() * weights.clone().to_device(device))
+                .sum()
+                .backward();
+            let bias = layer.bias.as_ref().expect("a bias");
+            vec![
+                y.inner().reshape([-1]).into_data(),
+                x.grad(&grads).expect("dx").reshape([-1]).into_data(),
+                layer
+                    .weight
+                    .grad(&grads)
+                    .expect("dW")
+                    .reshape([-1])
+                    .into_data(),
+                bias.grad(&grads).expect("db").into_data(),
+            ]
+        };
+        for ((on_gpu, on_cpu), name) in run(&gpu)
+            .into_iter()
+            .zip(run(&cpu))
+            .zip(["y", "dx", "dW", "db"])
+        {
+            eprintln!("{name}");
+            on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::rel_abs(1e-4, 1e-3));
+        }
     }
 }

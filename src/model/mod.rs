@@ -12,6 +12,7 @@ pub mod encoder;
 #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
 pub mod fusion;
 pub mod init;
+pub mod linear;
 pub mod recurrence;
 pub mod rnn_seq2seq;
 pub mod seq2seq;

@@ -10,6 +10,7 @@
 //! `dv = ŵᵀ dc`, `dŵ = dc vᵀ`, `ds = w ⊙ (dw - Σ dw ⊙ w) / √d_k` (zero where masked), `dq = ds k`,
 //! `dk = dsᵀ q`, with `ŵ` the weights after dropout and `dw` `dŵ` through the dropout's mask.
 
+use crate::model::linear;
 use crate::model::recurrence::manual::{ManualOp, Plain, apply, on_cube, untracked};
 use burn::nn::Linear;
 use burn::nn::attention::{MhaInput, MultiHeadAttention};
@@ -65,10 +66,9 @@ pub fn hand_written(
         mask_attn: mask_attn.map(|m| untracked(m.reshape([batch, 1, query_len, key_len]))),
         dropout: if drop { dropout.prob } else { 0.0 },
     };
-    let heads = |x: Tensor<3>, linear: &Linear| {
+    let heads = |x: Tensor<3>, projection: &Linear| {
         let [batch, len, _] = x.dims();
-        linear
-            .forward(x)
+        linear::forward(projection, x)
             .reshape([batch, len, mha.n_heads, mha.d_k])
             .swap_dims(1, 2)
             .into_dispatch()
@@ -83,7 +83,7 @@ pub fn hand_written(
         .swap_dims(1, 2)
         .reshape([batch, query_len, d_model]);
     let weights = Tensor::<4>::from_dispatch(extras.into_iter().next().expect("the weights"));
-    (mha.output.forward(context), weights)
+    (linear::forward(&mha.output, context), weights)
 }
 
 /// `softmax(q kᵀ / √d_k, masked)`, dropped out, times `v`; inputs `[q, k, v]`, each `[batch,

@@ -6,6 +6,7 @@ use super::NormPlacement;
 use super::attention::attend;
 use super::norm::{layer_norm, layer_norm_init};
 use crate::model::InitKind;
+use crate::model::linear;
 use burn::nn::attention::{MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::transformer::{PositionWiseFeedForward, PositionWiseFeedForwardConfig};
 use burn::nn::{Dropout, DropoutConfig, LayerNorm};
@@ -109,6 +110,16 @@ impl Block {
     }
 }
 
+/// `block` applied to `x` `[batch, len, d_model]`, as `PositionWiseFeedForward::forward`
+/// computes it, with its linear layers' backward passes as one kernel each on the GPU
+/// ([`linear`](crate::model::linear)).
+fn feed_forward(block: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
+    let hidden = block
+        .activation
+        .forward(linear::forward(&block.linear_inner, x));
+    linear::forward(&block.linear_outer, block.dropout.forward(hidden))
+}
+
 /// Self-attention over the source, then a position-wise feed-forward block.
 #[derive(Module, Debug)]
 pub struct EncoderLayer {
@@ -138,7 +149,7 @@ impl EncoderLayer {
         });
         let (x, ()) = self
             .feed_forward_block
-            .wrap(x, |h| (self.feed_forward.forward(h), ()));
+            .wrap(x, |h| (feed_forward(&self.feed_forward, h), ()));
         (x, weights)
     }
 }
@@ -202,7 +213,7 @@ impl DecoderLayer {
         });
         let (y, ()) = self
             .feed_forward_block
-            .wrap(y, |h| (self.feed_forward.forward(h), ()));
+            .wrap(y, |h| (feed_forward(&self.feed_forward, h), ()));
         (
             y,
             DecoderWeights {

@@ -7,6 +7,7 @@ use super::masks::{Masks, source_pad, target_blocked};
 use super::norm::layer_norm;
 use super::{DecoderLayer, EncoderLayer, Positions};
 use crate::data::vocab::BOS;
+use crate::model::linear;
 use crate::model::{DecoderOutput, GreedyOutput};
 use burn::nn::{Dropout, Embedding, LayerNorm, Linear};
 use burn::prelude::*;
@@ -164,7 +165,7 @@ impl Transformer {
             y = layer_norm(norm, y);
         }
         let logits = match &self.output {
-            Some(output) => output.forward(y),
+            Some(output) => linear::forward(output, y),
             None => {
                 let table = self.target_embedding.weight.val(); // [vocab, d_model]
                 let [batch, len, d] = y.dims();

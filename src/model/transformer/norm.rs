@@ -5,9 +5,9 @@
 //! ~25 GPU kernel launches per norm and step, because fusion cannot merge steps that alternate
 //! between per-row (`[rows, 1]`) and per-element (`[rows, d]`) shapes. A Transformer has a norm
 //! around every sublayer: that was a third of its launches. Here (on the GPU backend) the
-//! forward pass is one kernel (`norm_kernel`: burn's operations per element; elsewhere burn's
-//! operations themselves), and one backward step computes the three gradients from the saved
-//! normalised input:
+//! forward pass is one kernel and the backward pass another (`norm_kernel`; elsewhere burn's
+//! operations), and the backward pass computes the three gradients from the saved normalised
+//! input:
 //! `dx = (g - mean(g) - x̂ · mean(g · x̂)) / σ` with `g = dy · γ`, `dγ = Σ dy · x̂`, `dβ = Σ dy`.
 
 use crate::model::recurrence::manual::{ManualOp, Plain, apply, on_cube};
@@ -113,6 +113,21 @@ impl ManualOp<3> for LayerNormOp {
         grad: Plain,
         needed: [bool; 3],
     ) -> [Option<Plain>; 3] {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if grad.on_cube() {
+            // one kernel (`norm_kernel`), all three gradients
+            let (d_x, d_gamma, d_beta) = super::norm_kernel::layer_norm_backward(
+                grad.get(),
+                saved.normalized.get(),
+                saved.deviation.get(),
+                saved.gamma.get(),
+            );
+            return [
+                needed[0].then(|| Plain::new(d_x)),
+                needed[1].then(|| Plain::new(d_gamma)),
+                needed[2].then(|| Plain::new(d_beta)),
+            ];
+        }
         let grad = grad.get::<2>();
         let normalized = saved.normalized.get::<2>();
         let d_beta = needed[2].then(|| Plain::new(grad.clone().sum_dim(0).squeeze_dim::<1>(0)));

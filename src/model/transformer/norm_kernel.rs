@@ -1,7 +1,11 @@
-//! A layer norm's forward pass as one CubeCL kernel on the GPU backend, where burn's operations
-//! launch about five (mean, centring, variance, root and division, scale and shift): one cube
-//! per row computes its mean and deviation and writes the output, the normalised row and the
-//! deviation the backward pass reads ([`norm`](super::norm)).
+//! A layer norm's forward and backward passes as one CubeCL kernel each on the GPU backend, where
+//! burn's operations launch about five for the forward pass (mean, centring, variance, root and
+//! division, scale and shift) and six for the backward pass (two sums over the rows, two means
+//! over each row, the element-wise products between them). Forward: one cube per row computes
+//! its mean and deviation and writes the output, the normalised row and the deviation the
+//! backward pass reads ([`norm`](super::norm)). Backward: one cube per row writes that row's
+//! input gradient, and a few more cubes (one unit per column) sum γ's and β's gradients over the
+//! rows.
 
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
@@ -55,7 +59,64 @@ fn layer_norm_forward_kernel(
     }
 }
 
-/// The kernel as an operation of the GPU backend (and of its fused wrapper).
+/// The backward pass: `grad` (`dy`) and `normalized` (`x̂`) `[rows, d]`, `deviation` (`σ`)
+/// `[rows, 1]`, `gamma` `[d]` (any strides). Writes to `out` the input's gradient `[rows, d]`,
+/// `dx = (g - mean(g) - x̂ · mean(g · x̂)) / σ` with `g = dy · γ` (cubes `0..rows`, one per row),
+/// then `dγ = Σ dy · x̂` `[d]` and `dβ = Σ dy` `[d]`, summed over the rows in order (the cubes
+/// after those, one unit per column).
+#[cube(launch)]
+fn layer_norm_backward_kernel(
+    grad: &Tensor<f32>,
+    normalized: &Tensor<f32>,
+    deviation: &Tensor<f32>,
+    gamma: &Tensor<f32>,
+    out: &mut Tensor<f32>,
+) {
+    let rows = grad.shape(0);
+    let width = grad.shape(1);
+    let cube = CUBE_POS_X as usize;
+    let threads = CUBE_DIM_X as usize;
+    let grad_step = grad.stride(1);
+    let normalized_step = normalized.stride(1);
+    let gamma_step = gamma.stride(0);
+    if cube < rows {
+        let grad_at = cube * grad.stride(0);
+        let normalized_at = cube * normalized.stride(0);
+        // every unit computes the same two means
+        let mut sum_g = 0.0f32;
+        let mut sum_g_normalized = 0.0f32;
+        for i in 0..width {
+            let g = grad[grad_at + i * grad_step] * gamma[i * gamma_step];
+            sum_g += g;
+            sum_g_normalized += g * normalized[normalized_at + i * normalized_step];
+        }
+        let mean_g = sum_g / width as f32;
+        let mean_g_normalized = sum_g_normalized / width as f32;
+        let sigma = deviation[cube * deviation.stride(0)];
+        let mut i = UNIT_POS_X as usize;
+        while i < width {
+            let g = grad[grad_at + i * grad_step] * gamma[i * gamma_step];
+            let x_hat = normalized[normalized_at + i * normalized_step];
+            out[cube * width + i] = (g - mean_g - x_hat * mean_g_normalized) / sigma;
+            i += threads;
+        }
+    } else {
+        let column = (cube - rows) * threads + UNIT_POS_X as usize;
+        if column < width {
+            let mut d_gamma = 0.0f32;
+            let mut d_beta = 0.0f32;
+            for row in 0..rows {
+                let dy = grad[row * grad.stride(0) + column * grad_step];
+                d_gamma += dy * normalized[row * normalized.stride(0) + column * normalized_step];
+                d_beta += dy;
+            }
+            out[rows * width + column] = d_gamma;
+            out[rows * width + width + column] = d_beta;
+        }
+    }
+}
+
+/// The kernels as operations of the GPU backend (and of its fused wrapper).
 #[backend_extension(Cube, Fusion)]
 pub trait NormKernels: Backend {
     /// [`layer_norm_forward_kernel`].
@@ -66,11 +127,31 @@ pub trait NormKernels: Backend {
         beta: FloatTensor<Self>,
         epsilon: f32,
     ) -> FloatTensor<Self>;
+
+    /// [`layer_norm_backward_kernel`].
+    #[fusion(meta = layer_norm_backward_meta)]
+    fn layer_norm_backward(
+        grad: FloatTensor<Self>,
+        normalized: FloatTensor<Self>,
+        deviation: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
-/// Elements of the kernel's output for `[rows, d]`: output, normalised rows, deviations.
+/// Elements of the forward kernel's output for `[rows, d]`: output, normalised rows, deviations.
 fn output_len(rows: usize, width: usize) -> usize {
     rows * (2 * width + 1)
+}
+
+/// Elements of the backward kernel's output for `[rows, d]`: `dx`, `dγ`, `dβ`.
+fn gradients_len(rows: usize, width: usize) -> usize {
+    (rows + 2) * width
+}
+
+/// Units per cube for rows of `width` on a device whose cubes hold at most `max_units` along x:
+/// a power of two from 32 to 256.
+fn units_per_cube(max_units: u32, width: usize) -> u32 {
+    (width.next_power_of_two() as u32).clamp(32, max_units.min(256))
 }
 
 fn layer_norm_forward_meta(
@@ -80,6 +161,18 @@ fn layer_norm_forward_meta(
     _epsilon: &f32,
 ) -> TensorSpec {
     TensorSpec::new(Shape::new([output_len(x.shape[0], x.shape[1])]), DType::F32)
+}
+
+fn layer_norm_backward_meta(
+    grad: &TensorSpec,
+    _normalized: &TensorSpec,
+    _deviation: &TensorSpec,
+    _gamma: &TensorSpec,
+) -> TensorSpec {
+    TensorSpec::new(
+        Shape::new([gradients_len(grad.shape[0], grad.shape[1])]),
+        DType::F32,
+    )
 }
 
 impl NormKernels for CubeBackend {
@@ -97,8 +190,7 @@ impl NormKernels for CubeBackend {
             Shape::new([output_len(rows, width)]),
             DType::F32,
         );
-        let most = client.properties().hardware.max_cube_dim.0.min(256);
-        let units = (width.next_power_of_two() as u32).clamp(32, most);
+        let units = units_per_cube(client.properties().hardware.max_cube_dim.0, width);
         layer_norm_forward_kernel::launch(
             &client,
             CubeCount::Static(rows as u32, 1, 1),
@@ -108,6 +200,35 @@ impl NormKernels for CubeBackend {
             beta.into_tensor_arg(),
             out.clone().into_tensor_arg(),
             epsilon,
+        );
+        out
+    }
+
+    fn layer_norm_backward(
+        grad: CubeTensor,
+        normalized: CubeTensor,
+        deviation: CubeTensor,
+        gamma: CubeTensor,
+    ) -> CubeTensor {
+        let [rows, width] = grad.meta.shape().dims::<2>();
+        let client = grad.client.clone();
+        let out = empty_device_contiguous_dtype(
+            client.clone(),
+            grad.device.clone(),
+            Shape::new([gradients_len(rows, width)]),
+            DType::F32,
+        );
+        let units = units_per_cube(client.properties().hardware.max_cube_dim.0, width);
+        let column_cubes = width.div_ceil(units as usize);
+        layer_norm_backward_kernel::launch(
+            &client,
+            CubeCount::Static((rows + column_cubes) as u32, 1, 1),
+            CubeDim::new_1d(units),
+            grad.into_tensor_arg(),
+            normalized.into_tensor_arg(),
+            deviation.into_tensor_arg(),
+            gamma.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
         );
         out
     }
@@ -134,4 +255,26 @@ pub fn layer_norm_forward(
     let normalized = flat.clone().narrow(0, n, n).reshape([rows, width]);
     let deviation = flat.narrow(0, 2 * n, rows).reshape([rows, 1]);
     [output, normalized, deviation]
+}
+
+/// The backward pass through burn's dispatch: `dx` `[rows, d]`, `dγ` and `dβ` `[d]`.
+pub fn layer_norm_backward(
+    grad: BurnTensor<2>,
+    normalized: BurnTensor<2>,
+    deviation: BurnTensor<2>,
+    gamma: BurnTensor<1>,
+) -> (BurnTensor<2>, BurnTensor<1>, BurnTensor<1>) {
+    let [rows, width] = grad.dims();
+    let flat: BurnTensor<1> =
+        BurnTensor::from_dispatch(<Dispatch as NormKernels>::layer_norm_backward(
+            grad.into_dispatch(),
+            normalized.into_dispatch(),
+            deviation.into_dispatch(),
+            gamma.into_dispatch(),
+        ));
+    let n = rows * width;
+    let d_x = flat.clone().narrow(0, 0, n).reshape([rows, width]);
+    let d_gamma = flat.clone().narrow(0, n, width);
+    let d_beta = flat.narrow(0, n + width, width);
+    (d_x, d_gamma, d_beta)
 }

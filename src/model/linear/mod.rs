@@ -1,0 +1,132 @@
+//! A linear layer (`y = x W + b`) with its backward pass as one kernel on the GPU backend.
+//!
+//! burn's tape replays a linear layer's backward pass as three operations: `dx = dy Wᵀ`,
+//! `dW = xᵀ dy` (two products) and `db = Σ dy` (a sum over the rows): three launches per layer
+//! and step, and a Transformer has 33 such layers. Here (on the GPU backend, when the products
+//! are small enough for the small kernels, [`MAX_MULTIPLY_ADDS`](crate::model::small_matmul::MAX_MULTIPLY_ADDS))
+//! the forward pass is burn's own (one launch: the product with its bias, `small_matmul`) and
+//! the backward pass one kernel ([`kernel`]) that writes all three gradients. Elsewhere burn's
+//! module runs as it is (on the CPU the numbers stay burn's, bit for bit).
+
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod kernel;
+
+use crate::model::recurrence::manual::{ManualOp, Plain, apply, on_cube};
+use burn::nn::Linear;
+use burn::prelude::*;
+
+/// `layer` applied to `x` `[.., d_input]`: on the GPU backend with the backward pass as one
+/// kernel ([`hand_written`]), elsewhere burn's `Linear::forward`.
+pub fn forward<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
+    if on_cube(&x) {
+        hand_written(layer, x)
+    } else {
+        layer.forward(x)
+    }
+}
+
+/// `layer` applied to `x` `[.., d_input]`, the same values as `layer.forward(x)`, with the
+/// backward pass written by hand, on any backend (burn's operations where no kernel applies).
+/// A layer without a bias runs as burn's.
+pub fn hand_written<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
+    let Some(bias) = &layer.bias else {
+        return layer.forward(x);
+    };
+    let dims = x.dims();
+    let d_input = dims[D - 1];
+    let rows = dims[..D - 1].iter().product::<usize>();
+    let weight = layer.weight.val();
+    let d_output = weight.dims()[1];
+    let (output, _) = apply(
+        LinearOp,
+        [
+            x.reshape([rows, d_input]).into_dispatch(),
+            weight.into_dispatch(),
+            bias.val().into_dispatch(),
+        ],
+    );
+    let mut out_dims = dims;
+    out_dims[D - 1] = d_output;
+    Tensor::<2>::from_dispatch(output).reshape(out_dims)
+}
+
+/// `x W + b` for `x` `[rows, d_input]`, inputs `[x, W, b]`.
+#[derive(Debug, Clone)]
+struct LinearOp;
+
+/// What the backward pass needs: the input and the weights.
+#[derive(Debug, Clone)]
+struct LinearSaved {
+    x: Plain,
+    weight: Plain,
+}
+
+impl ManualOp<3> for LinearOp {
+    type Saved = LinearSaved;
+
+    fn forward(&self, [x, weight, bias]: [Plain; 3]) -> (Plain, LinearSaved, Vec<Plain>) {
+        let output = burn::tensor::module::linear(x.get::<2>(), weight.get(), Some(bias.get()));
+        (Plain::new(output), LinearSaved { x, weight }, Vec::new())
+    }
+
+    fn backward(&self, saved: LinearSaved, grad: Plain, needed: [bool; 3]) -> [Option<Plain>; 3] {
+        let (x, weight, grad) = (saved.x.get::<2>(), saved.weight.get::<2>(), grad.get::<2>());
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if on_cube(&grad) && kernel::fits(&x, &weight) {
+            let (d_x, d_weight, d_bias) = kernel::linear_backward(grad, x, weight);
+            return [
+                needed[0].then(|| Plain::new(d_x)),
+                needed[1].then(|| Plain::new(d_weight)),
+                needed[2].then(|| Plain::new(d_bias)),
+            ];
+        }
+        // the three operations burn's tape replays
+        [
+            needed[0].then(|| Plain::new(grad.clone().matmul(weight.transpose()))),
+            needed[1].then(|| Plain::new(x.transpose().matmul(grad.clone()))),
+            needed[2].then(|| Plain::new(grad.sum_dim(0).squeeze_dim::<1>(0))),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::transformer::assert_close as close;
+    use burn::nn::LinearConfig;
+    use burn::tensor::Distribution;
+
+    /// Values and the gradients of the input, weights and bias equal burn's `Linear` (whose
+    /// backward pass the tape derives), for an input with two batch dimensions.
+    #[test]
+    fn values_and_gradients_equal_burns_linear() {
+        let device = Device::flex().autodiff();
+        let layer = LinearConfig::new(5, 3).init(&device);
+        // force the lazily initialised parameters before the two runs
+        let _ = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+        let x = Tensor::<3>::random([2, 4, 5], Distribution::Normal(0.0, 1.0), &device);
+        let weights = Tensor::<3>::random([2, 4, 3], Distribution::Uniform(-1.0, 1.0), &device);
+        let run = |ours: bool| {
+            let x = x.clone().detach().require_grad();
+            let y = if ours {
+                hand_written(&layer, x.clone())
+            } else {
+                layer.forward(x.clone())
+            };
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            let bias = layer.bias.as_ref().expect("a bias");
+            (
+                y.inner().reshape([24]),
+                x.grad(&grads).expect("dx").reshape([40]),
+                layer.weight.grad(&grads).expect("dW").reshape([15]),
+                bias.grad(&grads).expect("db"),
+            )
+        };
+        let (y, dx, dw, db) = run(true);
+        let (y_burn, dx_burn, dw_burn, db_burn) = run(false);
+        close(y, y_burn, "output");
+        close(dx, dx_burn, "dx");
+        close(dw, dw_burn, "dW");
+        close(db, db_burn, "db");
+    }
+}
