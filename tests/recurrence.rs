@@ -261,9 +261,10 @@ fn gpu_matrix_products_equal_the_cpus() {
 /// A Transformer attention on burn's wgpu runtime (`model::transformer::attention`: the core's
 /// forward pass as one kernel, `attention_kernel`, and its hand-written backward pass) equals
 /// burn's `MultiHeadAttention` on the CPU: context, weights, and the gradients of the inputs and
-/// of all four projections, for self-attention with a causal mask and cross-attention with
-/// padded keys (without dropout: the backends' generators differ; the dropout's draws are
-/// checked against burn's on the CPU in `attention::tests`).
+/// of all four projections, for self-attention with a causal mask, cross-attention with padded
+/// keys, and cross-attention with both padded keys and blocked query-key pairs (without dropout:
+/// the backends' generators differ; the dropout's draws are checked against burn's on the CPU
+/// in `attention::tests`).
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_attention_equals_burns_on_the_cpu() {
@@ -299,16 +300,25 @@ fn gpu_attention_equals_burns_on_the_cpu() {
             .reshape([1, key_len])
             .greater_equal(Tensor::<2, Int>::from_data([[6], [3]], device))
     };
-    for (case, self_attention) in [true, false].into_iter().enumerate() {
+    // keys more than two places after the query's position
+    let pairs = |device: &Device| {
+        let keys = Tensor::<1, Int>::arange(0..key_len as i64, device).reshape([1, key_len]);
+        let queries = Tensor::<1, Int>::arange(2..query_len as i64 + 2, device);
+        keys.greater(queries.reshape([query_len, 1]))
+            .unsqueeze::<3>()
+            .repeat_dim(0, batch)
+    };
+    for case in 0..3 {
+        let self_attention = case == 0;
         let keys = if self_attention { &query } else { &memory };
         let run = |device: &Device| {
             let mha = mha.clone().fork(device);
             let q = query.clone().to_device(device).detach().require_grad();
             let k = keys.clone().to_device(device).detach().require_grad();
-            let (pad, attn) = if self_attention {
-                (None, Some(causal(device)))
-            } else {
-                (Some(pad(device)), None)
+            let (pad, attn) = match case {
+                0 => (None, Some(causal(device))),
+                1 => (Some(pad(device)), None),
+                _ => (Some(pad(device)), Some(pairs(device))),
             };
             let (context, weights) = if device == &cpu {
                 attend(&mha, q.clone(), k.clone(), k.clone(), pad, attn)
@@ -523,8 +533,9 @@ fn check_layer_norm_on_the_gpu(shape: [usize; 3]) {
 
 /// A linear layer on burn's wgpu runtime (`model::linear`: burn's forward pass, the backward
 /// pass as one kernel) equals burn's `Linear` on the CPU: output, and the gradients of the
-/// input, the weights and the bias; for a layer the kernel takes, and for one too large for it
-/// (burn's products then compute the gradients).
+/// input, the weights and the bias; with rows out, and split into heads as attention reads them
+/// (the kernel then reads the gradient in that layout); for a layer the kernel takes, and for
+/// one too large for it (burn's products then compute the gradients).
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_linear_layers_equal_burns_on_the_cpu() {
@@ -534,9 +545,8 @@ fn gpu_linear_layers_equal_burns_on_the_cpu() {
     use seq2seq_playground::model::small_matmul::MAX_MULTIPLY_ADDS;
     let gpu = wgpu_device().autodiff();
     let cpu = Device::flex().autodiff();
-    for (batch, len, d_input, d_output) in [(2, 3, 5, 7), (64, 80, 64, 64)] {
+    for (batch, len, d_input, d_output) in [(2, 3, 5, 8), (64, 80, 64, 64)] {
         let fits = batch * len * d_input * d_output <= MAX_MULTIPLY_ADDS;
-        eprintln!("[{batch}, {len}, {d_input}] -> {d_output} (kernel: {fits})");
         let mut layer = LinearConfig::new(d_input, d_output).init(&cpu);
         layer.bias = layer
             .bias
@@ -545,37 +555,58 @@ fn gpu_linear_layers_equal_burns_on_the_cpu() {
         let x = Tensor::<3>::random(shape, Distribution::Normal(0.5, 2.0), &cpu);
         let out_shape = [batch, len, d_output];
         let weights = Tensor::<3>::random(out_shape, Distribution::Uniform(-1.0, 1.0), &cpu);
-        let run = |device: &Device| {
-            let layer = layer.clone().fork(device);
-            let x = x.clone().to_device(device).detach().require_grad();
-            let y = if device == &cpu {
-                layer.forward(x.clone())
-            } else {
-                linear::forward(&layer, x.clone())
+        for heads in [None, Some(2)] {
+            eprintln!(
+                "[{batch}, {len}, {d_input}] -> {d_output}, heads {heads:?} (kernel: {fits})"
+            );
+            let run = |device: &Device| {
+                let layer = layer.clone().fork(device);
+                let x = x.clone().to_device(device).detach().require_grad();
+                let weights = weights.clone().to_device(device);
+                let (y, loss) = match (heads, device == &cpu) {
+                    (None, true) => {
+                        let y = layer.forward(x.clone());
+                        (y.clone(), (y * weights).sum())
+                    }
+                    (None, false) => {
+                        let y = linear::forward(&layer, x.clone());
+                        (y.clone(), (y * weights).sum())
+                    }
+                    (Some(heads), on_cpu) => {
+                        let y = if on_cpu {
+                            let y = layer.forward(x.clone());
+                            y.reshape([batch, len, heads, d_output / heads])
+                                .swap_dims(1, 2)
+                        } else {
+                            linear::forward_heads(&layer, x.clone(), heads)
+                        };
+                        let weights = weights.reshape([batch, len, heads, d_output / heads]);
+                        let loss = (y.clone() * weights.swap_dims(1, 2)).sum();
+                        (y.swap_dims(1, 2).reshape(out_shape), loss)
+                    }
+                };
+                let grads = loss.backward();
+                let bias = layer.bias.as_ref().expect("a bias");
+                vec![
+                    y.inner().reshape([-1]).into_data(),
+                    x.grad(&grads).expect("dx").reshape([-1]).into_data(),
+                    layer
+                        .weight
+                        .grad(&grads)
+                        .expect("dW")
+                        .reshape([-1])
+                        .into_data(),
+                    bias.grad(&grads).expect("db").into_data(),
+                ]
             };
-            let grads = (y.clone() * weights.clone().to_device(device))
-                .sum()
-                .backward();
-            let bias = layer.bias.as_ref().expect("a bias");
-            vec![
-                y.inner().reshape([-1]).into_data(),
-                x.grad(&grads).expect("dx").reshape([-1]).into_data(),
-                layer
-                    .weight
-                    .grad(&grads)
-                    .expect("dW")
-                    .reshape([-1])
-                    .into_data(),
-                bias.grad(&grads).expect("db").into_data(),
-            ]
-        };
-        for ((on_gpu, on_cpu), name) in run(&gpu)
-            .into_iter()
-            .zip(run(&cpu))
-            .zip(["y", "dx", "dW", "db"])
-        {
-            eprintln!("{name}");
-            on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::rel_abs(1e-4, 1e-3));
+            for ((on_gpu, on_cpu), name) in run(&gpu)
+                .into_iter()
+                .zip(run(&cpu))
+                .zip(["y", "dx", "dW", "db"])
+            {
+                eprintln!("{name}");
+                on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::rel_abs(1e-4, 1e-3));
+            }
         }
     }
 }

@@ -14,7 +14,24 @@ use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 use cubecl::{CubeDim, calculate_cube_count_elemwise};
 
-/// `grad` (`dy`) `[rows, d_output]`, `x` `[rows, d_input]`, `weight` (`W`) `[d_input,
+/// Where `dy[r, j]` lies in `grad`: `grad` is `[rows, d_output]`, or with `heads` the same
+/// gradient in attention's heads layout `[batch, heads, len, d_k]` (row `r = b * len + l`,
+/// column `j = h * d_k + d`), any strides.
+#[cube]
+fn grad_at(grad: &Tensor<f32>, r: usize, j: usize, #[comptime] heads: bool) -> usize {
+    if comptime![heads] {
+        let len = grad.shape(2);
+        let d_k = grad.shape(3);
+        (r / len) * grad.stride(0)
+            + (j / d_k) * grad.stride(1)
+            + (r % len) * grad.stride(2)
+            + (j % d_k) * grad.stride(3)
+    } else {
+        r * grad.stride(0) + j * grad.stride(1)
+    }
+}
+
+/// `grad` (`dy`, see [`grad_at`]), `x` `[rows, d_input]`, `weight` (`W`) `[d_input,
 /// d_output]` (any strides). Writes to `out`, one thread per element: `dx = dy Wᵀ` `[rows,
 /// d_input]`, then `dW = xᵀ dy` `[d_input, d_output]`, then `db = Σ dy` over the rows
 /// `[d_output]`; every sum in order.
@@ -24,10 +41,11 @@ fn linear_backward_kernel(
     x: &Tensor<f32>,
     weight: &Tensor<f32>,
     out: &mut Tensor<f32>,
+    #[comptime] heads: bool,
 ) {
-    let rows = grad.shape(0);
-    let d_output = grad.shape(1);
+    let rows = x.shape(0);
     let d_input = x.shape(1);
+    let d_output = weight.shape(1);
     let d_x_len = rows * d_input;
     let d_weight_len = d_input * d_output;
     let index = ABSOLUTE_POS;
@@ -35,12 +53,10 @@ fn linear_backward_kernel(
         // dx[r, i] = Σ_j dy[r, j] W[i, j]
         let r = index / d_input;
         let i = index % d_input;
-        let mut grad_at = r * grad.stride(0);
         let mut weight_at = i * weight.stride(0);
         let mut sum = 0.0f32;
-        for _ in 0..d_output {
-            sum += grad[grad_at] * weight[weight_at];
-            grad_at += grad.stride(1);
+        for j in 0..d_output {
+            sum += grad[grad_at(grad, r, j, heads)] * weight[weight_at];
             weight_at += weight.stride(1);
         }
         out[index] = sum;
@@ -50,22 +66,18 @@ fn linear_backward_kernel(
         let i = at / d_output;
         let j = at % d_output;
         let mut x_at = i * x.stride(1);
-        let mut grad_at = j * grad.stride(1);
         let mut sum = 0.0f32;
-        for _ in 0..rows {
-            sum += x[x_at] * grad[grad_at];
+        for r in 0..rows {
+            sum += x[x_at] * grad[grad_at(grad, r, j, heads)];
             x_at += x.stride(0);
-            grad_at += grad.stride(0);
         }
         out[index] = sum;
     } else if index < d_x_len + d_weight_len + d_output {
         // db[j] = Σ_r dy[r, j]
         let j = index - d_x_len - d_weight_len;
-        let mut grad_at = j * grad.stride(1);
         let mut sum = 0.0f32;
-        for _ in 0..rows {
-            sum += grad[grad_at];
-            grad_at += grad.stride(0);
+        for r in 0..rows {
+            sum += grad[grad_at(grad, r, j, heads)];
         }
         out[index] = sum;
     }
@@ -88,15 +100,16 @@ pub trait LinearKernels: Backend {
     ) -> FloatTensor<Self>;
 }
 
-fn linear_backward_meta(grad: &TensorSpec, x: &TensorSpec, _weight: &TensorSpec) -> TensorSpec {
-    let len = output_len(grad.shape[0], x.shape[1], grad.shape[1]);
+fn linear_backward_meta(_grad: &TensorSpec, x: &TensorSpec, weight: &TensorSpec) -> TensorSpec {
+    let len = output_len(x.shape[0], x.shape[1], weight.shape[1]);
     TensorSpec::new(Shape::new([len]), DType::F32)
 }
 
 impl LinearKernels for CubeBackend {
     fn linear_backward(grad: CubeTensor, x: CubeTensor, weight: CubeTensor) -> CubeTensor {
-        let [rows, d_output] = grad.meta.shape().dims::<2>();
-        let d_input = x.meta.shape().dims::<2>()[1];
+        let [rows, d_input] = x.meta.shape().dims::<2>();
+        let d_output = weight.meta.shape().dims::<2>()[1];
+        let heads = grad.meta.shape().num_dims() == 4;
         let total = output_len(rows, d_input, d_output);
         let client = grad.client.clone();
         let out = empty_device_contiguous_dtype(
@@ -115,6 +128,7 @@ impl LinearKernels for CubeBackend {
             x.into_tensor_arg(),
             weight.into_tensor_arg(),
             out.clone().into_tensor_arg(),
+            heads,
         );
         out
     }
@@ -128,15 +142,16 @@ pub fn fits(x: &BurnTensor<2>, weight: &BurnTensor<2>) -> bool {
     rows * d_input * weight.dims()[1] <= MAX_MULTIPLY_ADDS
 }
 
-/// The backward pass through burn's dispatch: `dx` `[rows, d_input]`, `dW` `[d_input,
-/// d_output]`, `db` `[d_output]`.
-pub fn linear_backward(
-    grad: BurnTensor<2>,
+/// The backward pass through burn's dispatch, for `grad` `[rows, d_output]` or, in attention's
+/// heads layout, `[batch, heads, len, d_k]` (`D` = 2 or 4): `dx` `[rows, d_input]`, `dW`
+/// `[d_input, d_output]`, `db` `[d_output]`.
+pub fn linear_backward<const D: usize>(
+    grad: BurnTensor<D>,
     x: BurnTensor<2>,
     weight: BurnTensor<2>,
 ) -> (BurnTensor<2>, BurnTensor<2>, BurnTensor<1>) {
-    let [rows, d_output] = grad.dims();
-    let d_input = x.dims()[1];
+    let [rows, d_input] = x.dims();
+    let d_output = weight.dims()[1];
     let flat: BurnTensor<1> =
         BurnTensor::from_dispatch(<Dispatch as LinearKernels>::linear_backward(
             grad.into_dispatch(),

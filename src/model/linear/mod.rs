@@ -12,6 +12,7 @@
 pub mod kernel;
 
 use crate::model::recurrence::manual::{ManualOp, Plain, apply, on_cube};
+use burn::backend::DispatchTensor;
 use burn::nn::Linear;
 use burn::prelude::*;
 
@@ -25,34 +26,76 @@ pub fn forward<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
     }
 }
 
+/// `layer` applied to `x` `[batch, len, d_input]` and split into `heads` heads as attention
+/// reads them: `[batch, heads, len, d_output / heads]` (a view of `[batch, len, d_output]`). On
+/// the GPU backend with the backward pass as one kernel that reads the gradient in this layout
+/// (no copy back to rows), elsewhere burn's `Linear::forward` and the same view.
+pub fn forward_heads(layer: &Linear, x: Tensor<3>, heads: usize) -> Tensor<4> {
+    if on_cube(&x) {
+        hand_written_heads(layer, x, heads)
+    } else {
+        split_heads(layer.forward(x), heads)
+    }
+}
+
+/// `x` `[batch, len, d]` as `[batch, heads, len, d / heads]` (a view).
+fn split_heads(x: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [batch, len, d] = x.dims();
+    x.reshape([batch, len, heads, d / heads]).swap_dims(1, 2)
+}
+
 /// `layer` applied to `x` `[.., d_input]`, the same values as `layer.forward(x)`, with the
 /// backward pass written by hand, on any backend (burn's operations where no kernel applies).
 /// A layer without a bias runs as burn's.
 pub fn hand_written<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
-    let Some(bias) = &layer.bias else {
+    let dims = x.dims();
+    let rows = dims[..D - 1].iter().product::<usize>();
+    let Some(output) = applied(layer, x.clone().reshape([rows, dims[D - 1]]), None) else {
         return layer.forward(x);
     };
-    let dims = x.dims();
-    let d_input = dims[D - 1];
-    let rows = dims[..D - 1].iter().product::<usize>();
-    let weight = layer.weight.val();
-    let d_output = weight.dims()[1];
-    let (output, _) = apply(
-        LinearOp,
-        [
-            x.reshape([rows, d_input]).into_dispatch(),
-            weight.into_dispatch(),
-            bias.val().into_dispatch(),
-        ],
-    );
     let mut out_dims = dims;
-    out_dims[D - 1] = d_output;
+    out_dims[D - 1] = layer.weight.dims()[1];
     Tensor::<2>::from_dispatch(output).reshape(out_dims)
 }
 
-/// `x W + b` for `x` `[rows, d_input]`, inputs `[x, W, b]`.
+/// [`forward_heads`] with the backward pass written by hand, on any backend.
+pub fn hand_written_heads(layer: &Linear, x: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [batch, len, d_input] = x.dims();
+    let layout = Heads { len, heads };
+    match applied(
+        layer,
+        x.clone().reshape([batch * len, d_input]),
+        Some(layout),
+    ) {
+        Some(output) => Tensor::from_dispatch(output),
+        None => split_heads(layer.forward(x), heads),
+    }
+}
+
+/// [`LinearOp`] on `x` `[rows, d_input]`, `None` for a layer without a bias.
+fn applied(layer: &Linear, x: Tensor<2>, heads: Option<Heads>) -> Option<DispatchTensor> {
+    let bias = layer.bias.as_ref()?;
+    let inputs = [
+        x.into_dispatch(),
+        layer.weight.val().into_dispatch(),
+        bias.val().into_dispatch(),
+    ];
+    Some(apply(LinearOp { heads }, inputs).0)
+}
+
+/// `x W + b` for `x` `[rows, d_input]`, inputs `[x, W, b]`; the output `[rows, d_output]`, or
+/// split into heads.
 #[derive(Debug, Clone)]
-struct LinearOp;
+struct LinearOp {
+    heads: Option<Heads>,
+}
+
+/// An output `[batch * len, d_output]` viewed as `[batch, heads, len, d_output / heads]`.
+#[derive(Debug, Clone, Copy)]
+struct Heads {
+    len: usize,
+    heads: usize,
+}
 
 /// What the backward pass needs: the input and the weights.
 #[derive(Debug, Clone)]
@@ -66,20 +109,41 @@ impl ManualOp<3> for LinearOp {
 
     fn forward(&self, [x, weight, bias]: [Plain; 3]) -> (Plain, LinearSaved, Vec<Plain>) {
         let output = burn::tensor::module::linear(x.get::<2>(), weight.get(), Some(bias.get()));
-        (Plain::new(output), LinearSaved { x, weight }, Vec::new())
+        let output = match self.heads {
+            None => Plain::new(output),
+            Some(Heads { len, heads }) => {
+                let [rows, d_output] = output.dims();
+                Plain::new(split_heads(
+                    output.reshape([rows / len, len, d_output]),
+                    heads,
+                ))
+            }
+        };
+        (output, LinearSaved { x, weight }, Vec::new())
     }
 
     fn backward(&self, saved: LinearSaved, grad: Plain, needed: [bool; 3]) -> [Option<Plain>; 3] {
-        let (x, weight, grad) = (saved.x.get::<2>(), saved.weight.get::<2>(), grad.get::<2>());
+        let (x, weight) = (saved.x.get::<2>(), saved.weight.get::<2>());
         #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
-        if on_cube(&grad) && kernel::fits(&x, &weight) {
-            let (d_x, d_weight, d_bias) = kernel::linear_backward(grad, x, weight);
+        if grad.on_cube() && kernel::fits(&x, &weight) {
+            let (d_x, d_weight, d_bias) = match self.heads {
+                None => kernel::linear_backward(grad.get::<2>(), x, weight),
+                Some(_) => kernel::linear_backward(grad.get::<4>(), x, weight),
+            };
             return [
                 needed[0].then(|| Plain::new(d_x)),
                 needed[1].then(|| Plain::new(d_weight)),
                 needed[2].then(|| Plain::new(d_bias)),
             ];
         }
+        let grad = match self.heads {
+            None => grad.get::<2>(),
+            Some(_) => {
+                let grad = grad.get::<4>().swap_dims(1, 2);
+                let [batch, len, heads, d_k] = grad.dims();
+                grad.reshape([batch * len, heads * d_k])
+            }
+        };
         // the three operations burn's tape replays
         [
             needed[0].then(|| Plain::new(grad.clone().matmul(weight.transpose()))),
@@ -119,6 +183,39 @@ mod tests {
                 y.inner().reshape([24]),
                 x.grad(&grads).expect("dx").reshape([40]),
                 layer.weight.grad(&grads).expect("dW").reshape([15]),
+                bias.grad(&grads).expect("db"),
+            )
+        };
+        let (y, dx, dw, db) = run(true);
+        let (y_burn, dx_burn, dw_burn, db_burn) = run(false);
+        close(y, y_burn, "output");
+        close(dx, dx_burn, "dx");
+        close(dw, dw_burn, "dW");
+        close(db, db_burn, "db");
+    }
+
+    /// Split into heads, the values and the gradients equal burn's `Linear` followed by the same
+    /// view.
+    #[test]
+    fn split_into_heads_equals_burns_linear_and_the_view() {
+        let device = Device::flex().autodiff();
+        let layer = LinearConfig::new(5, 6).init(&device);
+        let _ = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+        let x = Tensor::<3>::random([2, 4, 5], Distribution::Normal(0.0, 1.0), &device);
+        let weights = Tensor::<4>::random([2, 3, 4, 2], Distribution::Uniform(-1.0, 1.0), &device);
+        let run = |ours: bool| {
+            let x = x.clone().detach().require_grad();
+            let y = if ours {
+                hand_written_heads(&layer, x.clone(), 3)
+            } else {
+                split_heads(layer.forward(x.clone()), 3)
+            };
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            let bias = layer.bias.as_ref().expect("a bias");
+            (
+                y.inner().reshape([48]),
+                x.grad(&grads).expect("dx").reshape([40]),
+                layer.weight.grad(&grads).expect("dW").reshape([30]),
                 bias.grad(&grads).expect("db"),
             )
         };

@@ -3,8 +3,9 @@
 //! burn's `MultiHeadAttention` computes `softmax(q kᵀ / √d_k, masked) v` as a dozen tensor
 //! operations (burn's softmax alone is five), and the backward pass the tape records replays
 //! each of them: on the GPU, a dozen kernel launches per attention and step. Here (on the GPU
-//! backend) the projections are burn's `Linear`s as in its module, the core's forward pass is
-//! one kernel (`attention_kernel`: burn's operations per element, the same dropout draws;
+//! backend) the projections are the module's `Linear`s with their backward passes as one kernel
+//! each (`model::linear`; the query's, key's and value's split into heads, their gradients
+//! read in that layout), the core's forward pass is one kernel (`attention_kernel`: burn's operations per element, the same dropout draws;
 //! elsewhere burn's operations themselves), and one backward step computes `dq`, `dk`, `dv` from
 //! the saved weights (on the GPU two kernels, elsewhere tensor operations):
 //! `dv = ŵᵀ dc`, `dŵ = dc vᵀ`, `ds = w ⊙ (dw - Σ dw ⊙ w) / √d_k` (zero where masked), `dq = ds k`,
@@ -67,11 +68,7 @@ pub fn hand_written(
         dropout: if drop { dropout.prob } else { 0.0 },
     };
     let heads = |x: Tensor<3>, projection: &Linear| {
-        let [batch, len, _] = x.dims();
-        linear::forward(projection, x)
-            .reshape([batch, len, mha.n_heads, mha.d_k])
-            .swap_dims(1, 2)
-            .into_dispatch()
+        linear::forward_heads(projection, x, mha.n_heads).into_dispatch()
     };
     let inputs = [
         heads(query, &mha.query),
