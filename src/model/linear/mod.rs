@@ -165,33 +165,15 @@ mod tests {
     #[test]
     fn values_and_gradients_equal_burns_linear() {
         let device = Device::flex().autodiff();
-        let layer = LinearConfig::new(5, 3).init(&device);
-        // force the lazily initialised parameters before the two runs
-        let _ = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
-        let x = Tensor::<3>::random([2, 4, 5], Distribution::Normal(0.0, 1.0), &device);
         let weights = Tensor::<3>::random([2, 4, 3], Distribution::Uniform(-1.0, 1.0), &device);
-        let run = |ours: bool| {
-            let x = x.clone().detach().require_grad();
+        compare_with_burns(3, |layer, x, ours| {
             let y = if ours {
-                hand_written(&layer, x.clone())
+                hand_written(layer, x)
             } else {
-                layer.forward(x.clone())
+                layer.forward(x)
             };
-            let grads = (y.clone() * weights.clone()).sum().backward();
-            let bias = layer.bias.as_ref().expect("a bias");
-            (
-                y.inner().reshape([24]),
-                x.grad(&grads).expect("dx").reshape([40]),
-                layer.weight.grad(&grads).expect("dW").reshape([15]),
-                bias.grad(&grads).expect("db"),
-            )
-        };
-        let (y, dx, dw, db) = run(true);
-        let (y_burn, dx_burn, dw_burn, db_burn) = run(false);
-        close(y, y_burn, "output");
-        close(dx, dx_burn, "dx");
-        close(dw, dw_burn, "dW");
-        close(db, db_burn, "db");
+            (y * weights.clone()).sum()
+        });
     }
 
     /// Split into heads, the values and the gradients equal burn's `Linear` followed by the same
@@ -199,29 +181,44 @@ mod tests {
     #[test]
     fn split_into_heads_equals_burns_linear_and_the_view() {
         let device = Device::flex().autodiff();
-        let layer = LinearConfig::new(5, 6).init(&device);
+        let weights = Tensor::<4>::random([2, 3, 4, 2], Distribution::Uniform(-1.0, 1.0), &device);
+        compare_with_burns(6, |layer, x, ours| {
+            let y = if ours {
+                hand_written_heads(layer, x, 3)
+            } else {
+                split_heads(layer.forward(x), 3)
+            };
+            (y * weights.clone()).sum()
+        });
+    }
+
+    /// Runs a layer `[2, 4, 5] -> [2, 4, d_output]` through `loss` with ours (`true`) and with
+    /// burn's (`false`), and compares the loss and the gradients of the input, weights and bias.
+    fn compare_with_burns(d_output: usize, loss: impl Fn(&Linear, Tensor<3>, bool) -> Tensor<1>) {
+        let device = Device::flex().autodiff();
+        let layer = LinearConfig::new(5, d_output).init(&device);
+        // force the lazily initialised parameters before the two runs
         let _ = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
         let x = Tensor::<3>::random([2, 4, 5], Distribution::Normal(0.0, 1.0), &device);
-        let weights = Tensor::<4>::random([2, 3, 4, 2], Distribution::Uniform(-1.0, 1.0), &device);
         let run = |ours: bool| {
             let x = x.clone().detach().require_grad();
-            let y = if ours {
-                hand_written_heads(&layer, x.clone(), 3)
-            } else {
-                split_heads(layer.forward(x.clone()), 3)
-            };
-            let grads = (y.clone() * weights.clone()).sum().backward();
+            let loss = loss(&layer, x.clone(), ours);
+            let grads = loss.backward();
             let bias = layer.bias.as_ref().expect("a bias");
             (
-                y.inner().reshape([48]),
+                loss.inner(),
                 x.grad(&grads).expect("dx").reshape([40]),
-                layer.weight.grad(&grads).expect("dW").reshape([30]),
+                layer
+                    .weight
+                    .grad(&grads)
+                    .expect("dW")
+                    .reshape([5 * d_output]),
                 bias.grad(&grads).expect("db"),
             )
         };
         let (y, dx, dw, db) = run(true);
         let (y_burn, dx_burn, dw_burn, db_burn) = run(false);
-        close(y, y_burn, "output");
+        close(y, y_burn, "loss");
         close(dx, dx_burn, "dx");
         close(dw, dw_burn, "dW");
         close(db, db_burn, "db");
