@@ -610,3 +610,40 @@ fn gpu_linear_layers_equal_burns_on_the_cpu() {
         }
     }
 }
+
+/// The masked cross-entropy on burn's wgpu runtime (`train::loss`: one kernel each way) equals
+/// burn's operations on the CPU: the loss and the scores' gradient, with and without label
+/// smoothing, on more rows than the forward kernel's cube has units (each unit then walks
+/// several rows) and on scores read through a transposed view.
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_cross_entropy_equals_burns_on_the_cpu() {
+    use burn::tensor::Tolerance;
+    use seq2seq_playground::train::masked_cross_entropy;
+    let gpu = wgpu_device().autodiff();
+    let cpu = Device::flex().autodiff();
+    let (batch, len, vocab) = (40, 9, 17);
+    let logits = Tensor::<3>::random([len, batch, vocab], Distribution::Normal(0.0, 2.0), &cpu);
+    let targets = Tensor::<2>::random([batch, len], Distribution::Uniform(0.0, vocab as f64), &cpu);
+    let mask = Tensor::<2>::random([batch, len], Distribution::Bernoulli(0.8), &cpu);
+    for smoothing in [0.0, 0.1] {
+        eprintln!("smoothing {smoothing}");
+        let run = |device: &Device| {
+            let logits = logits.clone().to_device(device).detach().require_grad();
+            let targets = targets.clone().to_device(device).int();
+            let loss = masked_cross_entropy(
+                logits.clone().swap_dims(0, 1),
+                targets,
+                mask.clone().to_device(device),
+                smoothing,
+            );
+            let grads = (loss.clone() * 2.0).backward();
+            let grad = logits.grad(&grads).expect("the scores' gradient");
+            vec![loss.inner().into_data(), grad.reshape([-1]).into_data()]
+        };
+        for ((on_gpu, on_cpu), name) in run(&gpu).into_iter().zip(run(&cpu)).zip(["loss", "grad"]) {
+            eprintln!("{name}");
+            on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::rel_abs(1e-4, 1e-5));
+        }
+    }
+}

@@ -1,15 +1,33 @@
 //! Masked cross-entropy: the mean negative log-likelihood of the target tokens, PAD excluded,
 //! with optional label smoothing.
 
+use crate::model::recurrence::manual::{ManualOp, Plain, apply, on_cube};
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
+use burn::tensor::activation::{log_softmax, softmax};
 
 /// `logits` `[batch, len, vocab]`, `targets` `[batch, len]`, `loss_mask` `[batch, len]` (1 where
 /// the position counts). Returns the mean over counted positions `[1]`; scores at masked
 /// positions have no effect on the value or the gradient. With `smoothing` ε > 0 the target
 /// distribution is `(1 - ε)` on the true token plus `ε / vocab` on every token, so each
 /// position's loss is `-(1 - ε) log p(target) - ε mean_v log p(v)`.
+///
+/// On the GPU backend the loss is one kernel and its gradient another ([`hand_written`]);
+/// elsewhere burn's operations (on the CPU the numbers stay burn's, bit for bit).
 pub fn masked_cross_entropy(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    loss_mask: Tensor<2>,
+    smoothing: f64,
+) -> Tensor<1> {
+    if on_cube(&logits) {
+        hand_written(logits, targets, loss_mask, smoothing)
+    } else {
+        with_burns_operations(logits, targets, loss_mask, smoothing)
+    }
+}
+
+/// [`masked_cross_entropy`] as burn's tensor operations (the tape derives the gradient).
+fn with_burns_operations(
     logits: Tensor<3>,
     targets: Tensor<2, Int>,
     loss_mask: Tensor<2>,
@@ -30,9 +48,150 @@ pub fn masked_cross_entropy(
     (per_position * loss_mask).sum().neg() / counted
 }
 
+/// [`masked_cross_entropy`] with its gradient written by hand, on any backend: on the GPU backend
+/// one kernel each way (`loss_kernel`), elsewhere the same formulas as tensor operations. The
+/// gradient of score `v` at a position is `g m / n (p_v - (1 - ε) [v = target] - ε / V)`, `m`
+/// the position's mask, `n` the counted positions, `V` the vocabulary.
+pub fn hand_written(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    loss_mask: Tensor<2>,
+    smoothing: f64,
+) -> Tensor<1> {
+    let op = CrossEntropyOp {
+        targets: targets.float().inner(),
+        mask: loss_mask.inner(),
+        smoothing,
+    };
+    Tensor::from_dispatch(apply(op, [logits.into_dispatch()]).0)
+}
+
+/// The loss of logits `[batch, len, vocab]` against fixed targets and mask.
+#[derive(Debug, Clone)]
+struct CrossEntropyOp {
+    /// Token ids as floats `[batch, len]`, outside autodiff's context.
+    targets: Tensor<2>,
+    /// 1 where the position counts `[batch, len]`, outside autodiff's context.
+    mask: Tensor<2>,
+    smoothing: f64,
+}
+
+/// What the backward pass needs.
+#[derive(Debug, Clone)]
+struct CrossEntropySaved {
+    logits: Plain,
+    /// The forward kernel's output (GPU backend), or the count of counted positions `[1]`
+    /// (elsewhere).
+    state: Plain,
+}
+
+impl ManualOp<1> for CrossEntropyOp {
+    type Saved = CrossEntropySaved;
+
+    fn forward(&self, [logits]: [Plain; 1]) -> (Plain, CrossEntropySaved, Vec<Plain>) {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if logits.on_cube() {
+            let (loss, state) = super::loss_kernel::cross_entropy_forward(
+                logits.get(),
+                self.targets.clone(),
+                self.mask.clone(),
+                self.smoothing as f32,
+            );
+            let state = Plain::new(state);
+            return (
+                Plain::new(loss),
+                CrossEntropySaved { logits, state },
+                Vec::new(),
+            );
+        }
+        let scores = logits.get::<3>();
+        let log_probs = log_softmax(scores, 2);
+        let picked: Tensor<2> = log_probs
+            .clone()
+            .gather(2, self.targets.clone().int().unsqueeze_dim(2))
+            .squeeze_dim(2);
+        let uniform: Tensor<2> = log_probs.clone().mean_dim(2).squeeze_dim(2);
+        let per_position = picked * (1.0 - self.smoothing) + uniform * self.smoothing;
+        let counted = self.mask.clone().sum().clamp_min(1.0);
+        let loss = (per_position * self.mask.clone()).sum().neg() / counted.clone();
+        let state = Plain::new(counted);
+        (
+            Plain::new(loss),
+            CrossEntropySaved { logits, state },
+            Vec::new(),
+        )
+    }
+
+    fn backward(
+        &self,
+        saved: CrossEntropySaved,
+        grad: Plain,
+        _needed: [bool; 1],
+    ) -> [Option<Plain>; 1] {
+        #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+        if grad.on_cube() {
+            let d_logits = super::loss_kernel::cross_entropy_backward(
+                grad.get(),
+                saved.logits.get(),
+                self.targets.clone(),
+                self.mask.clone(),
+                saved.state.get(),
+                self.smoothing as f32,
+            );
+            return [Some(Plain::new(d_logits))];
+        }
+        let probabilities = softmax(saved.logits.get::<3>(), 2);
+        let [batch, len, vocab] = probabilities.dims();
+        let one_hot: Tensor<3> = self
+            .targets
+            .clone()
+            .int()
+            .one_hot::<3>(vocab)
+            .float()
+            .reshape([batch, len, vocab]);
+        let wanted = one_hot * (1.0 - self.smoothing) + self.smoothing / vocab as f64;
+        let scale = (grad.get::<1>() / saved.state.get::<1>()).reshape([1, 1, 1])
+            * self.mask.clone().unsqueeze_dim::<3>(2);
+        [Some(Plain::new((probabilities - wanted) * scale))]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Distribution;
+
+    /// The hand-written loss and its gradient equal burn's operations' (whose gradient the tape
+    /// derives), with and without label smoothing, with a masked-out position, and with every
+    /// position masked out (the count is clamped to 1).
+    #[test]
+    fn the_hand_written_gradient_equals_burns() {
+        let device = Device::flex().autodiff();
+        let logits = Tensor::<3>::random([2, 3, 5], Distribution::Normal(0.0, 2.0), &device);
+        let targets = Tensor::<2, Int>::from_data([[1, 4, 0], [2, 2, 3]], &device);
+        for mask in [[[1.0, 1.0, 0.0], [1.0, 0.0, 1.0]], [[0.0; 3]; 2]] {
+            let mask = Tensor::<2>::from_data(mask, &device);
+            for smoothing in [0.0, 0.1] {
+                let run = |ours: bool| {
+                    let logits = logits.clone().detach().require_grad();
+                    let (targets, mask) = (targets.clone(), mask.clone());
+                    let loss = if ours {
+                        hand_written(logits.clone(), targets, mask, smoothing)
+                    } else {
+                        with_burns_operations(logits.clone(), targets, mask, smoothing)
+                    };
+                    let grads = (loss.clone() * 3.0).backward();
+                    let grad = logits.grad(&grads).expect("the scores' gradient");
+                    (loss.inner(), grad.reshape([30]))
+                };
+                let (loss, grad) = run(true);
+                let (loss_burn, grad_burn) = run(false);
+                let what = format!("smoothing {smoothing}");
+                crate::model::transformer::assert_close(loss, loss_burn, &what);
+                crate::model::transformer::assert_close(grad, grad_burn, &what);
+            }
+        }
+    }
 
     fn loss_value(logits: Vec<f32>, targets: Vec<i64>, mask: Vec<f32>) -> f32 {
         let device = Device::flex();

@@ -13,6 +13,8 @@ pub mod fields;
 pub mod generalisation;
 pub mod heads;
 pub mod loss;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+pub mod loss_kernel;
 pub mod metrics;
 pub mod optimizer;
 pub mod plot_data;

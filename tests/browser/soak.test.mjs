@@ -6,7 +6,9 @@
 // GPU allocator's live allocations may not grow and its reserved bytes stay within
 // GPU_RESERVED_SPREAD of their value then. (Measured 2026-11-28 over 800 steps: allocations rise
 // from 296 to 550 over the first ~130 steps, then stay at 550; reserved bytes move between 3.5
-// and 4.0 MB with no trend.)
+// and 4.0 MB with no trend. Since the loss's kernels (2026-11-29, fifth session) they reach the
+// same 550 only by step ~180 (531 at step 152, then 537, 543, 550, and 550 to step 1,010; why
+// later is not measured), so the pool is judged from step 300.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, launch, openPage, pageUrl, TINY } from './harness.mjs';
@@ -15,7 +17,7 @@ const MiB = 1024 * 1024;
 const CPU_STEPS = 10_000;
 const CPU_GROWTH_BOUND = 16 * MiB;
 const GPU_STEPS = Number(process.env.SOAK_GPU_STEPS || 1000);
-const GPU_SETTLED = 150;
+const GPU_SETTLED = 300;
 const GPU_RESERVED_SPREAD = 1.25;
 
 const { server, url } = await serve();
