@@ -9,6 +9,10 @@
 # first, each under its own time limit, so a slow one cannot take the rest with it.
 #   BUDGET=seconds (default 420): a section gets at most what is left of it (its own limit
 #   otherwise); sections that would start with under 20 s left are skipped, and say so.
+#   TESTS_BIN=path: first run the GPU kernels' tests on this GPU (the test binary of
+#   `cargo test --release --features wgpu --test recurrence --no-run`, the path cargo prints):
+#   the hand-written kernels against burn's operations on the CPU, so that the figures after
+#   them are of kernels that compute the right thing on this GPU too.
 set -uo pipefail
 self=$(realpath "$0")
 # `gpu_figures.sh --launches OUT MODEL BIN DEVICE` (what a section runs): kernel launches per
@@ -64,6 +68,9 @@ say "$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,nohe
 say "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 say "$("$TORCH_PYTHON" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.cuda.is_available())' 2>&1)"
 
+if [ -n "${TESTS_BIN:-}" ]; then
+  section "the GPU kernels' tests on this GPU (tests/recurrence.rs)" 120 "$TESTS_BIN" --test-threads 1
+fi
 export OURS_BIN=$wgpu TORCH_DEVICE=cpu,cuda
 section "default model: flex, wgpu (WGSL), PyTorch CPU and CUDA" 150 \
   env RUNS=5 benches/compare_torch.sh 100 --device cpu,wgpu --model default
