@@ -354,6 +354,10 @@ pub struct BenchArgs {
     /// Attention instead of the model's additive.
     #[arg(long, value_parser = named::<AttentionKind>())]
     pub attention: Option<AttentionKind>,
+    /// Dropout instead of the model's (the Transformer's bench model has none, as its PyTorch
+    /// twin; the page's default is 0.1).
+    #[arg(long)]
+    pub dropout: Option<f64>,
     /// Also count GPU kernel launches per step, by kind (wgpu; from cubecl's profiler log).
     #[arg(long)]
     pub count_launches: bool,

@@ -43,6 +43,9 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     if let Some(attention) = args.attention {
         config.model.attention = attention;
     }
+    if let Some(dropout) = args.dropout {
+        config.model.dropout = dropout;
+    }
     // Before the device opens: cubecl reads its profiler settings once, at start.
     let launches = args.count_launches.then(LaunchLog::enable).transpose()?;
     let device = args.device.open_capped(args.storage_buffers)?;
@@ -81,12 +84,13 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             t.max_len
         ),
         crate::model::ModelKind::Transformer => format!(
-            "batch {}, Transformer d_model {}, {} layers, {} heads, feed-forward {}, lengths {}-{}",
+            "batch {}, Transformer d_model {}, {} layers, {} heads, feed-forward {}, dropout {}, lengths {}-{}",
             config.train.batch_size,
             m.embedding_size,
             m.layers,
             m.heads,
             m.ff_size,
+            m.dropout,
             t.min_len,
             t.max_len
         ),
