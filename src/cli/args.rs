@@ -356,7 +356,7 @@ pub struct BenchArgs {
     pub attention: Option<AttentionKind>,
     /// Dropout instead of the model's (the Transformer's bench model has none, as its PyTorch
     /// twin; the page's default is 0.1).
-    #[arg(long)]
+    #[arg(long, help = ranged("Dropout instead of the model's (the Transformer's bench model has none; the page's default is 0.1)", &limits::DROPOUT))]
     pub dropout: Option<f64>,
     /// Also count GPU kernel launches per step, by kind (wgpu; from cubecl's profiler log).
     #[arg(long)]
