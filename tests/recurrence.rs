@@ -647,3 +647,45 @@ fn gpu_cross_entropy_equals_burns_on_the_cpu() {
         }
     }
 }
+
+/// A Transformer training on burn's wgpu runtime with dropout takes every dropout mask of a
+/// pass from pooled draws (`model::transformer::dropout`): draws sized by `encoder_draws` +
+/// `decoder_draws` are taken to the last one by a teacher-forced pass (every site, the
+/// attention kernels' included, takes its mask from them; a miscounted size would leave draws
+/// untaken or send a site to draw its own), and of more draws exactly the surplus is left.
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_transformer_dropout_takes_exactly_its_pooled_draws() {
+    use seq2seq_playground::model::transformer::dropout::with_given_draws;
+    use seq2seq_playground::model::{ModelKind, Seq2SeqConfig};
+    use seq2seq_playground::train::seeded_init::init_seeded;
+    let gpu = wgpu_device().autodiff();
+    let config = Seq2SeqConfig::new(11, 13)
+        .with_kind(ModelKind::Transformer)
+        .with_embedding_size(16)
+        .with_heads(4)
+        .with_layers(2)
+        .with_ff_size(24)
+        .with_dropout(0.1);
+    let model = init_seeded(&config, &gpu, 3)
+        .transformer()
+        .expect("a Transformer")
+        .clone();
+    let (batch, source_len, target_len) = (3, 5, 4);
+    let source =
+        Tensor::<2, Int>::from_data([[4, 5, 6, 7, 8], [4, 5, 6, 0, 0], [9, 9, 0, 0, 0]], &gpu);
+    let source_mask = source.clone().greater_elem(0).float();
+    let target = Tensor::<2, Int>::from_data([[1, 4, 5, 6], [1, 7, 0, 0], [1, 8, 9, 0]], &gpu);
+    let size =
+        model.encoder_draws(batch, source_len) + model.decoder_draws(batch, target_len, source_len);
+    for extra in [0, 7] {
+        let draws = Tensor::<1>::ones([size + extra], &gpu);
+        let (output, usage) = with_given_draws(draws, 0.1, || {
+            model.forward_all(source.clone(), source_mask.clone(), target.clone())
+        });
+        assert_eq!(usage.missed, 0, "sites that drew their own masks");
+        assert_eq!(usage.left, extra, "draws left untaken");
+        let logits: Vec<f32> = output.logits.into_data().iter::<f32>().collect();
+        assert!(logits.iter().all(|v| v.is_finite()));
+    }
+}

@@ -142,9 +142,14 @@ impl AttentionCore {
             (None, None) => Tensor::zeros([1, 1, 1, 1], &device),
         };
         let keep = if self.dropout > 0.0 {
-            // the draw burn's `Dropout::forward` makes for the weights
+            // the pass's pooled draws (`super::dropout`), or the draw burn's `Dropout::forward`
+            // makes for the weights
             let shape = [batch, heads, query_len, key_len];
-            Tensor::random(shape, Distribution::Bernoulli(1.0 - self.dropout), &device)
+            super::dropout::take(shape, self.dropout)
+                .map(Tensor::inner)
+                .unwrap_or_else(|| {
+                    Tensor::random(shape, Distribution::Bernoulli(1.0 - self.dropout), &device)
+                })
         } else {
             Tensor::empty([1, 1, 1, 1], &device)
         };

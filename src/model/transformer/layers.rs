@@ -4,6 +4,7 @@
 
 use super::NormPlacement;
 use super::attention::attend;
+use super::dropout::dropout;
 use super::norm::{layer_norm, layer_norm_init};
 use crate::model::InitKind;
 use crate::model::linear;
@@ -102,10 +103,13 @@ impl Block {
     ) -> (Tensor<3>, T) {
         if self.pre_norm {
             let (out, extra) = sublayer(layer_norm(&self.norm, x.clone()));
-            (x + self.dropout.forward(out), extra)
+            (x + dropout(&self.dropout, out), extra)
         } else {
             let (out, extra) = sublayer(x.clone());
-            (layer_norm(&self.norm, x + self.dropout.forward(out)), extra)
+            (
+                layer_norm(&self.norm, x + dropout(&self.dropout, out)),
+                extra,
+            )
         }
     }
 }
@@ -117,7 +121,7 @@ fn feed_forward(block: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
     let hidden = block
         .activation
         .forward(linear::forward(&block.linear_inner, x));
-    linear::forward(&block.linear_outer, block.dropout.forward(hidden))
+    linear::forward(&block.linear_outer, dropout(&block.dropout, hidden))
 }
 
 /// Self-attention over the source, then a position-wise feed-forward block.

@@ -15,6 +15,7 @@ pub mod attention;
 #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
 pub mod attention_kernel;
 pub mod config;
+pub mod dropout;
 pub mod layers;
 pub mod masks;
 pub mod model;

@@ -2,12 +2,14 @@
 //! projection; teacher-forced scores, greedy decoding, and a step-by-step state for beam search
 //! and sampling.
 
+use super::dropout::{drawing, dropout, with_draws};
 use super::layers::DecoderWeights;
 use super::masks::{Masks, source_pad, target_blocked};
 use super::norm::layer_norm;
 use super::{DecoderLayer, EncoderLayer, Positions};
 use crate::data::vocab::BOS;
 use crate::model::linear;
+use crate::model::recurrence::manual::on_cube;
 use crate::model::{DecoderOutput, GreedyOutput};
 use burn::nn::{Dropout, Embedding, LayerNorm, Linear};
 use burn::prelude::*;
@@ -122,11 +124,70 @@ impl Transformer {
         let [_, len] = tokens.dims();
         let vectors = embedding.forward(tokens) * (self.d_model as f64).sqrt();
         let positions = self.positions.first(len).unsqueeze_dim::<3>(0);
-        self.dropout.forward(vectors + positions)
+        dropout(&self.dropout, vectors + positions)
+    }
+
+    /// Whether a pass with `x` draws its dropout masks at once: training (dropout on, a device
+    /// with autodiff) on the GPU backend, unless it runs inside draws already in place.
+    fn pools_draws<const D: usize>(&self, x: &Tensor<D>) -> bool {
+        self.dropout.prob > 0.0
+            && self.dropout.training.is_enabled()
+            && x.device().is_autodiff()
+            && on_cube(x)
+            && !drawing()
+    }
+
+    /// The dropout draws one encoder pass over `[batch, len]` takes: the embeddings', then per
+    /// layer the attention weights', both residual branches' and the feed-forward hidden layer's.
+    pub fn encoder_draws(&self, batch: usize, len: usize) -> usize {
+        let d = self.d_model;
+        let layers: usize = self
+            .encoder
+            .iter()
+            .map(|layer| {
+                let heads = layer.self_attention.n_heads;
+                let hidden = layer.feed_forward.linear_inner.weight.dims()[1];
+                heads * len * len + 2 * len * d + len * hidden
+            })
+            .sum();
+        batch * (len * d + layers)
+    }
+
+    /// The dropout draws one decoder pass over `[batch, target_len]` reading `source_len`
+    /// positions takes: the embeddings', then per layer both attentions' weights, the three
+    /// residual branches' and the feed-forward hidden layer's.
+    pub fn decoder_draws(&self, batch: usize, target_len: usize, source_len: usize) -> usize {
+        let (d, t) = (self.d_model, target_len);
+        let layers: usize = self
+            .decoder
+            .iter()
+            .map(|layer| {
+                let own = layer.self_attention.n_heads * t * t;
+                let cross = layer.cross_attention.n_heads * t * source_len;
+                let hidden = layer.feed_forward.linear_inner.weight.dims()[1];
+                own + cross + 3 * t * d + t * hidden
+            })
+            .sum();
+        batch * (t * d + layers)
     }
 
     /// Runs the encoder over `source` `[batch, source_len]` (`source_mask`: 1 = real token).
+    /// Training on the GPU backend, every dropout mask of the pass comes from one draw
+    /// ([`dropout`](super::dropout)).
     pub fn encode(&self, source: Tensor<2, Int>, source_mask: Tensor<2>) -> Encoded {
+        if self.pools_draws(&source_mask) {
+            let [batch, len] = source.dims();
+            let size = self.encoder_draws(batch, len);
+            let device = source_mask.device();
+            return with_draws(size, self.dropout.prob, &device, || {
+                self.encode_pass(source, source_mask)
+            });
+        }
+        self.encode_pass(source, source_mask)
+    }
+
+    /// [`encode`](Self::encode)'s pass.
+    fn encode_pass(&self, source: Tensor<2, Int>, source_mask: Tensor<2>) -> Encoded {
         let source_pad = source_pad(source_mask);
         let mut x = self.embed(&self.source_embedding, source);
         let mut weights = Vec::with_capacity(self.encoder.len());
@@ -146,8 +207,27 @@ impl Transformer {
     }
 
     /// Runs the decoder over `target_input` `[batch, target_len]` (BOS + target so far):
-    /// scores of the next token at every position, and each layer's weights.
+    /// scores of the next token at every position, and each layer's weights. Training on the
+    /// GPU backend, every dropout mask of the pass comes from one draw.
     fn decode(
+        &self,
+        memory: Tensor<3>,
+        source_pad: Tensor<2, Bool>,
+        target_input: Tensor<2, Int>,
+    ) -> (Tensor<3>, Vec<DecoderWeights>) {
+        if self.pools_draws(&memory) {
+            let [batch, target_len] = target_input.dims();
+            let size = self.decoder_draws(batch, target_len, source_pad.dims()[1]);
+            let device = memory.device();
+            return with_draws(size, self.dropout.prob, &device, || {
+                self.decode_pass(memory, source_pad, target_input)
+            });
+        }
+        self.decode_pass(memory, source_pad, target_input)
+    }
+
+    /// [`decode`](Self::decode)'s pass.
+    fn decode_pass(
         &self,
         memory: Tensor<3>,
         source_pad: Tensor<2, Bool>,
