@@ -4,7 +4,7 @@
 use super::cell_backward::step_backward;
 #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
 use super::kernels::{self, Gpu, Packed};
-use super::manual::{ManualOp, Plain, apply};
+use super::manual::{ManualOp, Plain, apply, on_cube};
 use super::{positions, previous_states};
 use crate::model::cell::{CellKind, CellState, StepCache, gate_equations};
 use burn::prelude::*;
@@ -66,7 +66,15 @@ pub fn run_sequence(kind: CellKind, inputs: SequenceInputs) -> SequenceOutput {
             .slice([0..batch, len - 1..len, offset..offset + hidden_size])
             .reshape([batch, hidden_size])
     };
-    let (hidden, last) = if kind == CellKind::Lstm {
+    let (hidden, last) = if kind != CellKind::Lstm && on_cube(&output) {
+        // the last state without a slice (see `LastPosition`)
+        let (last, _) = apply(LastPosition, [output.clone().into_dispatch()]);
+        let last = CellState {
+            hidden: Tensor::<2>::from_dispatch(last),
+            memory: None,
+        };
+        (output, last)
+    } else if kind == CellKind::Lstm {
         let last = CellState {
             hidden: last(0),
             memory: Some(last(hidden_size)),
@@ -80,6 +88,39 @@ pub fn run_sequence(kind: CellKind, inputs: SequenceInputs) -> SequenceOutput {
         (output, last)
     };
     SequenceOutput { hidden, last }
+}
+
+/// The last position of `[batch, len, width]`, `[batch, width]`, with its gradient written as
+/// a concatenation (zeros, then the gradient) where a slice's is a zero tensor and a
+/// slice-assign: burn's fusion settles that slice-assign, and the products after it in the
+/// stream, unfused, which made two of them burn's tiled matmul each step (README, "The GPU
+/// path"). Used on the GPU backend for a cell whose state is its output (RNN, GRU).
+#[derive(Debug, Clone)]
+struct LastPosition;
+
+impl ManualOp<1> for LastPosition {
+    type Saved = [usize; 3];
+
+    fn forward(&self, [x]: [Plain; 1]) -> (Plain, [usize; 3], Vec<Plain>) {
+        let x = x.get::<3>();
+        let [batch, len, width] = x.dims();
+        let last = x.narrow(1, len - 1, 1).reshape([batch, width]);
+        (Plain::new(last), [batch, len, width], Vec::new())
+    }
+
+    fn backward(
+        &self,
+        [batch, len, width]: [usize; 3],
+        grad: Plain,
+        _: [bool; 1],
+    ) -> [Option<Plain>; 1] {
+        let grad = grad.get::<2>();
+        let zeros = Tensor::<3>::zeros([batch, len - 1, width], &grad.device());
+        [Some(Plain::new(Tensor::cat(
+            vec![zeros, grad.reshape([batch, 1, width])],
+            1,
+        )))]
+    }
 }
 
 /// The operation: inputs `[input_gates, weight, bias, initial hidden, initial memory, keep]`;
