@@ -175,6 +175,22 @@ fn wgpu_device() -> Device {
         .clone()
 }
 
+/// Asserts each GPU result equals the CPU's of the same name within `tolerance` (the names
+/// printed as they are checked, so a failure says which).
+#[cfg(feature = "wgpu")]
+fn assert_each_close(
+    on_gpu: Vec<TensorData>,
+    on_cpu: Vec<TensorData>,
+    names: &[&str],
+    tolerance: burn::tensor::Tolerance<f32>,
+) {
+    assert_eq!((on_gpu.len(), on_cpu.len()), (names.len(), names.len()));
+    for ((gpu, cpu), name) in on_gpu.iter().zip(&on_cpu).zip(names) {
+        eprintln!("{name}");
+        gpu.assert_approx_eq::<f32>(cpu, tolerance);
+    }
+}
+
 /// Concatenations on burn's wgpu runtime (`model::concat` for those burn's fusion leaves
 /// unfused: more inputs than a shader binds, in several launches) equal the CPU's, exactly:
 /// flat pieces (one a view into a larger tensor, one a transposed copy), and 2-D pieces along
@@ -340,10 +356,8 @@ fn gpu_attention_equals_burns_on_the_cpu() {
             parts
         };
         let names = ["context", "weights", "dq", "dk", "dWq", "dWk", "dWv", "dWo"];
-        for ((on_gpu, on_cpu), name) in run(&gpu).into_iter().zip(run(&cpu)).zip(names) {
-            eprintln!("case {case}: {name}");
-            on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::absolute(1e-4));
-        }
+        eprintln!("case {case}");
+        assert_each_close(run(&gpu), run(&cpu), &names, Tolerance::absolute(1e-4));
     }
 }
 
@@ -521,14 +535,8 @@ fn check_layer_norm_on_the_gpu(shape: [usize; 3]) {
             beta.grad(&grads).expect("dβ").into_data(),
         ]
     };
-    for ((on_gpu, on_cpu), name) in run(&gpu)
-        .into_iter()
-        .zip(run(&cpu))
-        .zip(["y", "dx", "dγ", "dβ"])
-    {
-        eprintln!("{name}");
-        on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::absolute(1e-4));
-    }
+    let names = ["y", "dx", "dγ", "dβ"];
+    assert_each_close(run(&gpu), run(&cpu), &names, Tolerance::absolute(1e-4));
 }
 
 /// A linear layer on burn's wgpu runtime (`model::linear`: burn's forward pass, the backward
@@ -599,14 +607,8 @@ fn gpu_linear_layers_equal_burns_on_the_cpu() {
                     bias.grad(&grads).expect("db").into_data(),
                 ]
             };
-            for ((on_gpu, on_cpu), name) in run(&gpu)
-                .into_iter()
-                .zip(run(&cpu))
-                .zip(["y", "dx", "dW", "db"])
-            {
-                eprintln!("{name}");
-                on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::rel_abs(1e-4, 1e-3));
-            }
+            let names = ["y", "dx", "dW", "db"];
+            assert_each_close(run(&gpu), run(&cpu), &names, Tolerance::rel_abs(1e-4, 1e-3));
         }
     }
 }
@@ -641,10 +643,8 @@ fn gpu_cross_entropy_equals_burns_on_the_cpu() {
             let grad = logits.grad(&grads).expect("the scores' gradient");
             vec![loss.inner().into_data(), grad.reshape([-1]).into_data()]
         };
-        for ((on_gpu, on_cpu), name) in run(&gpu).into_iter().zip(run(&cpu)).zip(["loss", "grad"]) {
-            eprintln!("{name}");
-            on_gpu.assert_approx_eq::<f32>(&on_cpu, Tolerance::rel_abs(1e-4, 1e-5));
-        }
+        let names = ["loss", "grad"];
+        assert_each_close(run(&gpu), run(&cpu), &names, Tolerance::rel_abs(1e-4, 1e-5));
     }
 }
 

@@ -104,17 +104,13 @@ impl ManualOp<1> for CrossEntropyOp {
                 Vec::new(),
             );
         }
-        let scores = logits.get::<3>();
-        let log_probs = log_softmax(scores, 2);
-        let picked: Tensor<2> = log_probs
-            .clone()
-            .gather(2, self.targets.clone().int().unsqueeze_dim(2))
-            .squeeze_dim(2);
-        let uniform: Tensor<2> = log_probs.clone().mean_dim(2).squeeze_dim(2);
-        let per_position = picked * (1.0 - self.smoothing) + uniform * self.smoothing;
-        let counted = self.mask.clone().sum().clamp_min(1.0);
-        let loss = (per_position * self.mask.clone()).sum().neg() / counted.clone();
-        let state = Plain::new(counted);
+        let loss = with_burns_operations(
+            logits.get(),
+            self.targets.clone().int(),
+            self.mask.clone(),
+            self.smoothing,
+        );
+        let state = Plain::new(self.mask.clone().sum().clamp_min(1.0));
         (
             Plain::new(loss),
             CrossEntropySaved { logits, state },

@@ -8,6 +8,7 @@
 //! They reach burn through a backend extension ([`AttentionKernels`]), like the recurrent
 //! kernels (`model::recurrence::kernels`): burn's fusion records each as one custom operation.
 
+use crate::model::recurrence::kernels::units_per_row;
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -34,6 +35,12 @@ fn mask_row(blocked: &Tensor<f32>, b: usize, i: usize) -> usize {
         at += i * blocked.stride(2);
     }
     at
+}
+
+/// Where head `h` of sequence `b` starts in `t` `[batch, heads, ..]`.
+#[cube]
+fn head_at(t: &Tensor<f32>, b: usize, h: usize) -> usize {
+    b * t.stride(0) + h * t.stride(1)
 }
 
 /// The step from one key to the next in `blocked` (0 when broadcast over the keys).
@@ -79,12 +86,12 @@ fn attention_forward_kernel(
     let h = (row / query_len) % heads;
     let threads = CUBE_DIM_X as usize;
     let mut scores = Shared::<[f32]>::new_slice(capacity);
-    let q_at = b * q.stride(0) + h * q.stride(1) + i * q.stride(2);
+    let q_at = head_at(q, b, h) + i * q.stride(2);
     let mask_at = mask_row(blocked, b, i);
     let mask_step = along_keys(blocked);
     let mut j = UNIT_POS_X as usize;
     while j < key_len {
-        let k_at = b * k.stride(0) + h * k.stride(1) + j * k.stride(2);
+        let k_at = head_at(k, b, h) + j * k.stride(2);
         let mut sum = 0.0f32;
         for d in 0..d_k {
             sum += q[q_at + d * q.stride(3)] * k[k_at + d * k.stride(3)];
@@ -128,7 +135,7 @@ fn attention_forward_kernel(
         2 * batch * heads * query_len * key_len + ((b * query_len + i) * heads + h) * d_k;
     let mut d = UNIT_POS_X as usize;
     while d < d_k {
-        let v_at = b * v.stride(0) + h * v.stride(1) + d * v.stride(3);
+        let v_at = head_at(v, b, h) + d * v.stride(3);
         let mut sum = 0.0f32;
         for j in 0..key_len {
             sum += scores[j] * v[v_at + j * v.stride(2)];
@@ -169,11 +176,11 @@ fn attention_backward_rows_kernel(
     let h = (row / query_len) % heads;
     let threads = CUBE_DIM_X as usize;
     let mut d_weights = Shared::<[f32]>::new_slice(capacity);
-    let grad_at = b * grad.stride(0) + h * grad.stride(1) + i * grad.stride(2);
+    let grad_at = head_at(grad, b, h) + i * grad.stride(2);
     let weights_at = row * key_len;
     let mut j = UNIT_POS_X as usize;
     while j < key_len {
-        let v_at = b * v.stride(0) + h * v.stride(1) + j * v.stride(2);
+        let v_at = head_at(v, b, h) + j * v.stride(2);
         let mut sum = 0.0f32;
         for d in 0..d_k {
             sum += grad[grad_at + d * grad.stride(3)] * v[v_at + d * v.stride(3)];
@@ -207,7 +214,7 @@ fn attention_backward_rows_kernel(
     let q_at = batch * heads * query_len * key_len + row * d_k;
     let mut d = UNIT_POS_X as usize;
     while d < d_k {
-        let k_at = b * k.stride(0) + h * k.stride(1) + d * k.stride(3);
+        let k_at = head_at(k, b, h) + d * k.stride(3);
         let mut sum = 0.0f32;
         for j in 0..key_len {
             sum += d_weights[j] * k[k_at + j * k.stride(2)];
@@ -244,8 +251,8 @@ fn attention_backward_keys_kernel(
     let v_base = batch * heads * key_len * d_k;
     let mut d = UNIT_POS_X as usize;
     while d < d_k {
-        let q_at = b * q.stride(0) + h * q.stride(1) + d * q.stride(3);
-        let grad_at = b * grad.stride(0) + h * grad.stride(1) + d * grad.stride(3);
+        let q_at = head_at(q, b, h) + d * q.stride(3);
+        let grad_at = head_at(grad, b, h) + d * grad.stride(3);
         let mut d_key = 0.0f32;
         let mut d_value = 0.0f32;
         for i in 0..query_len {
@@ -463,8 +470,7 @@ impl AttentionKernels for CubeBackend {
 
 /// One cube per row; its units stride over the wider of a row's keys and its `d_k`.
 fn launch_shape(like: &CubeTensor, rows: usize, keys: usize, d_k: usize) -> (CubeCount, CubeDim) {
-    let most = like.client.properties().hardware.max_cube_dim.0.min(256);
-    let units = (keys.max(d_k).next_power_of_two() as u32).clamp(32, most);
+    let units = units_per_row(like, keys.max(d_k));
     (CubeCount::Static(rows as u32, 1, 1), CubeDim::new_1d(units))
 }
 

@@ -127,14 +127,26 @@ impl Transformer {
         dropout(&self.dropout, vectors + positions)
     }
 
-    /// Whether a pass with `x` draws its dropout masks at once: training (dropout on, a device
-    /// with autodiff) on the GPU backend, unless it runs inside draws already in place.
-    fn pools_draws<const D: usize>(&self, x: &Tensor<D>) -> bool {
-        self.dropout.prob > 0.0
+    /// Runs `pass` on `x` with its dropout masks drawn at once, `size` of them, when training
+    /// (dropout on, a device with autodiff) on the GPU backend outside draws already in place;
+    /// as it is otherwise.
+    fn with_pass_draws<const D: usize, T>(
+        &self,
+        x: Tensor<D>,
+        size: impl FnOnce() -> usize,
+        pass: impl FnOnce(Tensor<D>) -> T,
+    ) -> T {
+        let pooled = self.dropout.prob > 0.0
             && self.dropout.training.is_enabled()
             && x.device().is_autodiff()
-            && on_cube(x)
-            && !drawing()
+            && on_cube(&x)
+            && !drawing();
+        if pooled {
+            let device = x.device();
+            with_draws(size(), self.dropout.prob, &device, || pass(x))
+        } else {
+            pass(x)
+        }
     }
 
     /// The dropout draws one encoder pass over `[batch, len]` takes: the embeddings', then per
@@ -175,15 +187,12 @@ impl Transformer {
     /// Training on the GPU backend, every dropout mask of the pass comes from one draw
     /// ([`dropout`](super::dropout)).
     pub fn encode(&self, source: Tensor<2, Int>, source_mask: Tensor<2>) -> Encoded {
-        if self.pools_draws(&source_mask) {
-            let [batch, len] = source.dims();
-            let size = self.encoder_draws(batch, len);
-            let device = source_mask.device();
-            return with_draws(size, self.dropout.prob, &device, || {
-                self.encode_pass(source, source_mask)
-            });
-        }
-        self.encode_pass(source, source_mask)
+        let [batch, len] = source.dims();
+        self.with_pass_draws(
+            source_mask,
+            || self.encoder_draws(batch, len),
+            |source_mask| self.encode_pass(source, source_mask),
+        )
     }
 
     /// [`encode`](Self::encode)'s pass.
@@ -215,15 +224,13 @@ impl Transformer {
         source_pad: Tensor<2, Bool>,
         target_input: Tensor<2, Int>,
     ) -> (Tensor<3>, Vec<DecoderWeights>) {
-        if self.pools_draws(&memory) {
-            let [batch, target_len] = target_input.dims();
-            let size = self.decoder_draws(batch, target_len, source_pad.dims()[1]);
-            let device = memory.device();
-            return with_draws(size, self.dropout.prob, &device, || {
-                self.decode_pass(memory, source_pad, target_input)
-            });
-        }
-        self.decode_pass(memory, source_pad, target_input)
+        let [batch, target_len] = target_input.dims();
+        let source_len = source_pad.dims()[1];
+        self.with_pass_draws(
+            memory,
+            || self.decoder_draws(batch, target_len, source_len),
+            |memory| self.decode_pass(memory, source_pad, target_input),
+        )
     }
 
     /// [`decode`](Self::decode)'s pass.

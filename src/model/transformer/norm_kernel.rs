@@ -7,6 +7,7 @@
 //! input gradient, and a few more cubes (one unit per column) sum γ's and β's gradients over the
 //! rows.
 
+use crate::model::recurrence::kernels::units_per_row;
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -148,12 +149,6 @@ fn gradients_len(rows: usize, width: usize) -> usize {
     (rows + 2) * width
 }
 
-/// Units per cube for rows of `width` on a device whose cubes hold at most `max_units` along x:
-/// a power of two from 32 to 256.
-fn units_per_cube(max_units: u32, width: usize) -> u32 {
-    (width.next_power_of_two() as u32).clamp(32, max_units.min(256))
-}
-
 fn layer_norm_forward_meta(
     x: &TensorSpec,
     _gamma: &TensorSpec,
@@ -190,7 +185,7 @@ impl NormKernels for CubeBackend {
             Shape::new([output_len(rows, width)]),
             DType::F32,
         );
-        let units = units_per_cube(client.properties().hardware.max_cube_dim.0, width);
+        let units = units_per_row(&x, width);
         layer_norm_forward_kernel::launch(
             &client,
             CubeCount::Static(rows as u32, 1, 1),
@@ -218,7 +213,7 @@ impl NormKernels for CubeBackend {
             Shape::new([gradients_len(rows, width)]),
             DType::F32,
         );
-        let units = units_per_cube(client.properties().hardware.max_cube_dim.0, width);
+        let units = units_per_row(&grad, width);
         let column_cubes = width.div_ceil(units as usize);
         layer_norm_backward_kernel::launch(
             &client,

@@ -248,12 +248,18 @@ fn empty(like: &CubeTensor, parts: &[usize]) -> CubeTensor {
 
 /// One cube per batch row; its units stride over the hidden units (and source positions).
 fn launch_shape(like: &CubeTensor, batch: usize, hidden: usize) -> (CubeCount, CubeDim) {
-    let most = like.client.properties().hardware.max_cube_dim.0.min(256);
-    let units = (hidden.next_power_of_two() as u32).clamp(32, most);
     (
         CubeCount::Static(batch as u32, 1, 1),
-        CubeDim::new_1d(units),
+        CubeDim::new_1d(units_per_row(like, hidden)),
     )
+}
+
+/// Units for a cube that strides over a row of `width` elements on `like`'s device: a power of
+/// two from 32 to 256, at most what the device allows (the hand-written kernels that give a cube
+/// each row share it: the recurrent loops, the Transformer's attentions and layer norms).
+pub fn units_per_row(like: &CubeTensor, width: usize) -> u32 {
+    let most = like.client.properties().hardware.max_cube_dim.0.min(256);
+    (width.next_power_of_two() as u32).clamp(32, most)
 }
 
 /// Source positions rounded up, so a few lengths share one compiled kernel.
