@@ -12,7 +12,7 @@
 #   TESTS_BIN=path: first run the GPU kernels' tests on this GPU (the test binary of
 #   `cargo test --release --features wgpu --test recurrence --no-run`, the path cargo prints):
 #   the hand-written kernels against burn's operations on the CPU, so that the figures after
-#   them are of kernels that compute the right thing on this GPU too.
+#   them are of kernels that compute the right thing on this GPU too (ignored tests included).
 set -uo pipefail
 self=$(realpath "$0")
 # `gpu_figures.sh --launches OUT MODEL BIN DEVICE` (what a section runs): kernel launches per
@@ -69,7 +69,8 @@ say "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 say "$("$TORCH_PYTHON" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.cuda.is_available())' 2>&1)"
 
 if [ -n "${TESTS_BIN:-}" ]; then
-  section "the GPU kernels' tests on this GPU (tests/recurrence.rs)" 120 "$TESTS_BIN" --test-threads 1
+  # --include-ignored: the one ignored there fails on lavapipe; whether on a GPU too is open
+  section "the GPU kernels' tests on this GPU (tests/recurrence.rs)" 120 "$TESTS_BIN" --test-threads 1 --include-ignored
 fi
 export OURS_BIN=$wgpu TORCH_DEVICE=cpu,cuda
 section "default model: flex, wgpu (WGSL), PyTorch CPU and CUDA" 150 \
@@ -84,6 +85,8 @@ for model in default transformer; do
 done
 section "large model: flex, wgpu (WGSL), PyTorch CPU and CUDA (CPU sides run 5 steps)" 150 \
   env RUNS=3 WARMUP=5 CPU_STEPS=5 CPU_WARMUP=1 benches/compare_torch.sh 30 --device cpu,wgpu --model large
+section "large model: batch rows per cube of the recurrent kernels (wgpu; same losses)" 150 \
+  benches/rows_per_cube.sh "$wgpu" large 20 3 1 2 4 8
 # the PyTorch twin of the Transformer, where this checkout's twin has one
 twin=none
 "$TORCH_PYTHON" benches/peers/torch_seq2seq.py --help 2>/dev/null | grep -q transformer && twin=cpu,cuda

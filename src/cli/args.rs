@@ -366,6 +366,10 @@ pub struct BenchArgs {
     /// fuses in the page; native adapters allow far more.
     #[arg(long, value_parser = clap::value_parser!(u32).range(4..))]
     pub storage_buffers: Option<u32>,
+    /// With `--device wgpu`: batch rows each cube of the recurrent kernels takes instead of the
+    /// choice by batch size (same results; measures how the work is best shared out on a GPU).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub rows_per_cube: Option<u32>,
     /// Timed steps.
     #[arg(long, default_value_t = 100)]
     pub steps: usize,

@@ -46,6 +46,9 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     if let Some(dropout) = args.dropout {
         config.model.dropout = dropout;
     }
+    if let Some(rows) = args.rows_per_cube {
+        set_rows_per_cube(rows as usize)?;
+    }
     // Before the device opens: cubecl reads its profiler settings once, at start.
     let launches = args.count_launches.then(LaunchLog::enable).transpose()?;
     let device = args.device.open_capped(args.storage_buffers)?;
@@ -112,6 +115,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                 "launches_by_kind": launches.as_ref().map(|l| &l.by_kind),
                 "launch_micros_per_step": launches.as_ref().map(|l| l.micros_per_step),
                 "launch_micros_by_kind": launches.as_ref().map(|l| &l.micros_by_kind),
+                "rows_per_cube": args.rows_per_cube,
             })
         );
     } else {
@@ -127,4 +131,18 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `--rows-per-cube`: the recurrent kernels' batch rows per cube (GPU builds only).
+fn set_rows_per_cube(rows: usize) -> Result<(), String> {
+    #[cfg(feature = "wgpu")]
+    {
+        crate::model::recurrence::kernels::set_rows_per_cube(Some(rows));
+        Ok(())
+    }
+    #[cfg(not(feature = "wgpu"))]
+    {
+        let _ = rows;
+        Err("--rows-per-cube needs a build with the `wgpu` feature".to_string())
+    }
 }

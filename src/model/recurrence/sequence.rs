@@ -144,9 +144,10 @@ enum SequenceSaved {
         keep: Vec<Tensor<2>>,
         weight: Tensor<2>,
     },
-    /// The GPU kernel's: `[its flat outputs, packed parameters, packed initial state, keep]`.
+    /// The GPU kernel's: `[its flat outputs (with the weight transposed), packed initial state,
+    /// keep]`.
     #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
-    Kernel([Plain; 4]),
+    Kernel([Plain; 3]),
 }
 
 impl ManualOp<6> for SequenceOp {
@@ -319,22 +320,21 @@ impl SequenceOp {
         );
         let [batch, len, _] = input_gates.get::<3>().dims();
         let output = Packed::take(&flat, &mut 0, [batch, len, self.output_width()]);
-        let saved = [Plain::new(flat), parameters, initial, keep];
+        let saved = [Plain::new(flat), initial, keep];
         (Plain::new(output), SequenceSaved::Kernel(saved), vec![])
     }
 
     /// The backward pass on the GPU: one kernel walks the positions back.
     fn backward_on_gpu(
         &self,
-        saved: [Plain; 4],
+        saved: [Plain; 3],
         grad: Plain,
         needed: [bool; 6],
     ) -> [Option<Plain>; 6] {
-        let [outputs, parameters, initial, keep] = &saved;
+        let [outputs, initial, keep] = &saved;
         let h = self.hidden_size;
         let [batch, len, _] = grad.get::<3>().dims();
-        let grads =
-            Gpu::sequence_backward(&grad, [outputs, parameters, initial, keep], self.kind, h);
+        let grads = Gpu::sequence_backward(&grad, [outputs, initial, keep], self.kind, h);
         let width = self.kind.gates() * h;
         let at = &mut 0;
         let d_input = Packed::take(&grads, at, [batch, len, width]);

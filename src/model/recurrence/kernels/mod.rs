@@ -15,6 +15,7 @@
 mod attentive;
 mod cell;
 mod sequence;
+mod transpose;
 
 use super::manual::Plain;
 use crate::model::cell::CellKind;
@@ -28,6 +29,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most source positions the attention kernels take (their scores live in shared memory);
 /// longer sources use the tensor-operation version.
@@ -55,11 +57,9 @@ pub trait RecurrenceKernels: Backend {
 
     /// [`sequence::sequence_backward`].
     #[fusion(meta = sequence_backward_meta)]
-    #[allow(clippy::too_many_arguments)]
     fn sequence_backward(
         grad: FloatTensor<Self>,
         saved: FloatTensor<Self>,
-        parameters: FloatTensor<Self>,
         initial: FloatTensor<Self>,
         keep: FloatTensor<Self>,
         kind: u32,
@@ -108,11 +108,15 @@ fn kind_code(kind: CellKind) -> u32 {
 mod sizes {
     use super::cell::{LSTM, gates, kept};
 
-    /// [`super::sequence::sequence_forward`]: output, activations.
-    pub fn sequence_forward(batch: usize, len: usize, h: usize, kind: u32) -> [usize; 2] {
+    /// [`super::sequence::sequence_forward`]: output, activations, the weight transposed.
+    pub fn sequence_forward(batch: usize, len: usize, h: usize, kind: u32) -> [usize; 3] {
         let out_width = if kind == LSTM { 2 * h } else { h };
         let positions = batch * len;
-        [positions * out_width, positions * kept(kind) * h]
+        [
+            positions * out_width,
+            positions * kept(kind) * h,
+            gates(kind) * h * h,
+        ]
     }
 
     /// [`super::sequence::sequence_backward`]: input-side and hidden-side gate gradients, initial
@@ -122,20 +126,25 @@ mod sizes {
         [gates, gates, batch * h, batch * h]
     }
 
-    /// [`super::attentive::attentive_forward`]: features, weights, activations, queries.
+    /// [`super::attentive::attentive_forward`]: features, weights, activations, queries, then
+    /// the hidden-side, context and (additive) query weights transposed.
     pub fn attentive_forward(
         batch: usize,
         len: usize,
         source: usize,
         h: usize,
         kind: u32,
-    ) -> [usize; 4] {
+        additive: bool,
+    ) -> [usize; 7] {
         let positions = batch * len;
         [
             positions * 2 * h,
             positions * source,
             positions * kept(kind) * h,
             positions * h,
+            gates(kind) * h * h,
+            gates(kind) * h * h,
+            if additive { h * h } else { 0 },
         ]
     }
 
@@ -188,7 +197,6 @@ fn sequence_forward_meta(
 fn sequence_backward_meta(
     grad: &TensorSpec,
     _saved: &TensorSpec,
-    _parameters: &TensorSpec,
     _initial: &TensorSpec,
     _keep: &TensorSpec,
     kind: &u32,
@@ -212,11 +220,13 @@ fn attentive_forward_meta(
     _initial: &TensorSpec,
     _padding: &TensorSpec,
     kind: &u32,
-    _additive: &bool,
+    additive: &bool,
 ) -> TensorSpec {
     let (batch, len) = (token_gates.shape[0], token_gates.shape[1]);
     let (source, h) = (values.shape[1], values.shape[2]);
-    flat_spec(&sizes::attentive_forward(batch, len, source, h, *kind))
+    flat_spec(&sizes::attentive_forward(
+        batch, len, source, h, *kind, *additive,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -246,12 +256,52 @@ fn empty(like: &CubeTensor, parts: &[usize]) -> CubeTensor {
     )
 }
 
-/// One cube per batch row; its units stride over the hidden units (and source positions).
-fn launch_shape(like: &CubeTensor, batch: usize, hidden: usize) -> (CubeCount, CubeDim) {
+/// One cube per `rows` batch rows; its units stride over the hidden units (and source
+/// positions).
+fn launch_shape(
+    like: &CubeTensor,
+    batch: usize,
+    hidden: usize,
+    rows: usize,
+) -> (CubeCount, CubeDim) {
     (
-        CubeCount::Static(batch as u32, 1, 1),
+        CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
         CubeDim::new_1d(units_per_row(like, hidden)),
     )
+}
+
+/// Batch rows per cube chosen by [`rows_per_cube`] (0: by the batch size), set by
+/// [`set_rows_per_cube`].
+static ROWS_PER_CUBE: AtomicUsize = AtomicUsize::new(0);
+
+/// Batches of at least this many rows per extra row a cube takes (see [`rows_per_cube`]).
+pub const BATCH_ROWS_PER_CUBE_ROW: usize = 128;
+
+/// The most batch rows a cube takes by default.
+pub const MOST_ROWS_PER_CUBE: usize = 4;
+
+/// Makes the recurrent kernels give each cube `rows` batch rows (still at most what fits the
+/// device's shared memory), or with `None` choose by the batch size again. The results are the
+/// same bit for bit whatever the rows: each row's sums run in the same order; only how the work
+/// is shared out changes (`bench --rows-per-cube` measures it).
+pub fn set_rows_per_cube(rows: Option<usize>) {
+    ROWS_PER_CUBE.store(rows.unwrap_or(0), Ordering::Relaxed);
+}
+
+/// Batch rows each cube of a recurrent kernel takes: every weight a cube reads at a position
+/// serves all its rows, so `rows` rows a cube read the weights `rows` times less often than one
+/// row a cube (which at batch 256, hidden 512 reads 3 MB a row a position), at the cost of
+/// fewer, longer cubes. By default one row a cube, one more per [`BATCH_ROWS_PER_CUBE_ROW`] rows
+/// of the batch, at most [`MOST_ROWS_PER_CUBE`] (the page's models keep one), and never more than
+/// the device's shared memory holds at `shared_per_row` floats a row.
+pub fn rows_per_cube(like: &CubeTensor, batch: usize, shared_per_row: usize) -> usize {
+    let memory = like.client.properties().hardware.max_shared_memory_size;
+    let fit = memory / (shared_per_row * size_of::<f32>());
+    let wanted = match ROWS_PER_CUBE.load(Ordering::Relaxed) {
+        0 => (batch / BATCH_ROWS_PER_CUBE_ROW).clamp(1, MOST_ROWS_PER_CUBE),
+        rows => rows,
+    };
+    wanted.min(fit).min(batch).max(1)
 }
 
 /// Units for a cube that strides over a row of `width` elements on `like`'s device: a power of
@@ -287,7 +337,8 @@ impl RecurrenceKernels for CubeBackend {
         let [batch, len, _] = dims::<3>(&input_gates);
         let h = hidden as usize;
         let out = empty(&input_gates, &sizes::sequence_forward(batch, len, h, kind));
-        let (count, dim) = launch_shape(&input_gates, batch, h);
+        let rows = rows_per_cube(&input_gates, batch, 2 * h);
+        let (count, dim) = launch_shape(&input_gates, batch, h, rows);
         let client = input_gates.client.clone();
         sequence::sequence_forward::launch(
             &client,
@@ -298,9 +349,11 @@ impl RecurrenceKernels for CubeBackend {
             arg(initial),
             arg(keep),
             out.clone().into_tensor_arg(),
+            batch as u32,
             len as u32,
             kind,
             h,
+            rows,
         );
         out
     }
@@ -308,7 +361,6 @@ impl RecurrenceKernels for CubeBackend {
     fn sequence_backward(
         grad: CubeTensor,
         saved: CubeTensor,
-        parameters: CubeTensor,
         initial: CubeTensor,
         keep: CubeTensor,
         kind: u32,
@@ -317,7 +369,8 @@ impl RecurrenceKernels for CubeBackend {
         let [batch, len, _] = dims::<3>(&grad);
         let h = hidden as usize;
         let out = empty(&grad, &sizes::sequence_backward(batch, len, h, kind));
-        let (count, dim) = launch_shape(&grad, batch, h);
+        let rows = rows_per_cube(&grad, batch, cell::gates(kind) * h);
+        let (count, dim) = launch_shape(&grad, batch, h, rows);
         let client = grad.client.clone();
         sequence::sequence_backward::launch(
             &client,
@@ -325,13 +378,14 @@ impl RecurrenceKernels for CubeBackend {
             dim,
             arg(grad),
             arg(saved),
-            arg(parameters),
             arg(initial),
             arg(keep),
             out.clone().into_tensor_arg(),
+            batch as u32,
             len as u32,
             kind,
             h,
+            rows,
         );
         out
     }
@@ -350,9 +404,11 @@ impl RecurrenceKernels for CubeBackend {
         let [_, source, h] = dims::<3>(&values);
         let out = empty(
             &token_gates,
-            &sizes::attentive_forward(batch, len, source, h, kind),
+            &sizes::attentive_forward(batch, len, source, h, kind, additive),
         );
-        let (count, dim) = launch_shape(&token_gates, batch, h);
+        let capacity = source_capacity(source);
+        let rows = rows_per_cube(&token_gates, batch, 4 * h + capacity);
+        let (count, dim) = launch_shape(&token_gates, batch, h, rows);
         let client = token_gates.client.clone();
         attentive::attentive_forward::launch(
             &client,
@@ -365,12 +421,14 @@ impl RecurrenceKernels for CubeBackend {
             arg(initial),
             arg(padding_bias),
             out.clone().into_tensor_arg(),
+            batch as u32,
             len as u32,
             source as u32,
             kind,
             h,
             additive,
-            source_capacity(source),
+            capacity,
+            rows,
         );
         out
     }
@@ -391,7 +449,9 @@ impl RecurrenceKernels for CubeBackend {
             &grad,
             &sizes::attentive_backward(batch, len, source, h, kind),
         );
-        let (count, dim) = launch_shape(&grad, batch, h);
+        let capacity = source_capacity(source);
+        let rows = rows_per_cube(&grad, batch, (cell::gates(kind) + 2) * h + capacity);
+        let (count, dim) = launch_shape(&grad, batch, h, rows);
         let client = grad.client.clone();
         attentive::attentive_backward::launch(
             &client,
@@ -404,12 +464,14 @@ impl RecurrenceKernels for CubeBackend {
             arg(parameters),
             arg(initial),
             out.clone().into_tensor_arg(),
+            batch as u32,
             len as u32,
             source as u32,
             kind,
             h,
             additive,
-            source_capacity(source),
+            capacity,
+            rows,
         );
         out
     }
@@ -479,15 +541,14 @@ impl Gpu {
     /// [`sequence::sequence_backward`]: the flat buffer of gradients.
     pub fn sequence_backward(
         grad: &Plain,
-        saved: [&Plain; 4],
+        saved: [&Plain; 3],
         kind: CellKind,
         hidden: usize,
     ) -> Tensor<1> {
-        let [saved, parameters, initial, keep] = saved;
+        let [saved, initial, keep] = saved;
         Tensor::from_dispatch(<Dispatch as RecurrenceKernels>::sequence_backward(
             grad.dispatch(),
             saved.dispatch(),
-            parameters.dispatch(),
             initial.dispatch(),
             keep.dispatch(),
             kind_code(kind),
