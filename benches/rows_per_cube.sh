@@ -7,7 +7,7 @@
 #   e.g.   benches/rows_per_cube.sh target/release/seq2seq-playground large 20 3 1 2 4
 # BIN: the CLI built with `--features wgpu`. A software adapter (lavapipe) says nothing about a
 # GPU's figures; on one the large model takes about a minute a step. WARMUP=n (default 2):
-# untimed steps a run.
+# untimed steps a run; BENCH_ARGS="--hidden 256 ...": more `bench` flags.
 set -euo pipefail
 warmup=${WARMUP:-2}
 bin=$1 model=$2 steps=$3 runs=$4
@@ -17,7 +17,7 @@ results=$(mktemp)
 for ((run = 1; run <= runs; run++)); do
   for rows in "$@"; do
     "$bin" bench --device wgpu --model "$model" --rows-per-cube "$rows" --warmup "$warmup" \
-      --steps "$steps" --json 2>/dev/null >>"$results"
+      --steps "$steps" ${BENCH_ARGS:-} --json 2>/dev/null >>"$results"
   done
 done
 python3 - "$results" <<'PY'
@@ -30,7 +30,7 @@ print(f"{'rows per cube':>13}  {'steps/s median (min-max)':>26}  last loss")
 for rows, rs in by_rows.items():
     rates = [r["steps_per_second"] for r in rs]
     losses = sorted({r["last_loss"] for r in rs})
-    print(f"{rows:>13}  {statistics.median(rates):>10.2f} ({min(rates):.2f}-{max(rates):.2f})      {', '.join(map(str, losses))}")
+    print(f"{rows:>13}  {statistics.median(rates):>10.4g} ({min(rates):.4g}-{max(rates):.4g})      {', '.join(map(str, losses))}")
 print(f"({runs[0]['model']})")
 PY
 rm -f "$results"

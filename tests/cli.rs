@@ -369,3 +369,28 @@ fn translate_prints_the_beam_s_n_best_list_with_scores_and_checks_its_flags() {
         "the same seed draws the same"
     );
 }
+
+/// `bench` trains the sizes asked for (`--batch`, `--hidden`), refuses sizes out of range with
+/// the range, and `--rows-per-cube` needs the GPU build.
+#[test]
+fn bench_takes_its_sizes_from_the_flags() {
+    let output = run(&[
+        "bench", "--batch", "4", "--hidden", "8", "--steps", "1", "--warmup", "1", "--json",
+    ]);
+    succeeded(&output);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("batch 4, embedding 32, hidden 8,"),
+        "the bench's model: {stdout}"
+    );
+    let output = run(&["bench", "--hidden", "5000", "--steps", "1"]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("hidden_size = 5000: must be between 2 and 512"));
+    if cfg!(not(feature = "wgpu")) {
+        let output = run(&["bench", "--rows-per-cube", "2", "--steps", "1"]);
+        assert!(!output.status.success());
+        assert!(
+            text(&output.stderr).contains("--rows-per-cube needs a build with the `wgpu` feature")
+        );
+    }
+}

@@ -358,6 +358,12 @@ pub struct BenchArgs {
     /// twin; the page's default is 0.1).
     #[arg(long, help = ranged("Dropout instead of the model's (the Transformer's bench model has none; the page's default is 0.1)", &limits::DROPOUT))]
     pub dropout: Option<f64>,
+    /// Batch size instead of the model's.
+    #[arg(long, help = ranged("Batch size instead of the model's", &limits::BATCH_SIZE))]
+    pub batch: Option<usize>,
+    /// Hidden size instead of the model's (the recurrent models').
+    #[arg(long, help = ranged("Hidden size instead of the model's (the recurrent models')", &limits::HIDDEN_SIZE))]
+    pub hidden: Option<usize>,
     /// Also count GPU kernel launches per step, by kind (wgpu; from cubecl's profiler log).
     #[arg(long)]
     pub count_launches: bool,

@@ -46,6 +46,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     if let Some(dropout) = args.dropout {
         config.model.dropout = dropout;
     }
+    if let Some(batch) = args.batch {
+        config.train.batch_size = batch;
+    }
+    if let Some(hidden) = args.hidden {
+        config.model.hidden_size = hidden;
+    }
     if let Some(rows) = args.rows_per_cube {
         set_rows_per_cube(rows as usize)?;
     }
