@@ -1,7 +1,7 @@
 // The training worker: owns the wasm Session, so training never blocks the page.
 // Messages in:  {type: 'init', module, config, backend, evalEvery, evalExamples, plotEvery},
 //               {type: 'start'}, {type: 'pause'}, {type: 'step'}, {type: 'reset'},
-//               {type: 'crosscheck', steps}, {type: 'plot-every', every},
+//               {type: 'crosscheck', steps, sgd}, {type: 'plot-every', every},
 //               {type: 'plot-example', example: {validation: n} | {text: '...'}},
 //               {type: 'train-settings', changes: {learning_rate: 0.001, ...}},
 //               {type: 'steps-per-frame', steps}  (0 = auto),
@@ -504,7 +504,7 @@ onmessage = async (event) => {
         if (!running && !looping) await trainChunk(1);
         break;
       case 'crosscheck':
-        postMessage({ type: 'crosscheck', result: JSON.parse(await serial(() => session.crosscheck(msg.steps || 2))) });
+        postMessage({ type: 'crosscheck', result: JSON.parse(await serial(() => session.crosscheck(msg.steps || 2, msg.sgd === true))) });
         break;
       case 'reset':
         await stopLoop();

@@ -59,18 +59,63 @@ impl ModuleMapper for ReplaceParams {
     }
 }
 
-/// `onto` with the weights (and parameter ids) of `from`: same architecture, any devices.
-pub async fn copy_weights(from: &Seq2Seq, onto: Seq2Seq) -> Result<Seq2Seq, DeviceError> {
+/// Every float parameter's values and id, in visiting order, in one asynchronous read.
+async fn read_parameters(model: &Seq2Seq) -> Result<(Vec<TensorData>, Vec<ParamId>), DeviceError> {
     let mut gather = GatherParams::default();
-    from.visit(&mut gather);
+    model.visit(&mut gather);
     let values = gather
         .transaction
         .execute_async()
         .await
         .map_err(DeviceError::from_display)?;
+    Ok((values, gather.ids))
+}
+
+/// How far two models' weights are apart: the largest difference of a weight between them, and
+/// the largest weight (of `a`) for its scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeightDifference {
+    /// The largest `|a - b|` over every weight.
+    pub largest: f32,
+    /// The largest `|a|`.
+    pub scale: f32,
+}
+
+/// The difference between the weights of `a` and `b` (same architecture, any devices; NaN when
+/// a weight is NaN on either side), with asynchronous reads only.
+pub async fn weight_difference(a: &Seq2Seq, b: &Seq2Seq) -> Result<WeightDifference, DeviceError> {
+    let (a, _) = read_parameters(a).await?;
+    let (b, _) = read_parameters(b).await?;
+    if a.len() != b.len() {
+        return Err(DeviceError(format!(
+            "cannot compare weights of different architectures: {} parameters and {}",
+            a.len(),
+            b.len()
+        )));
+    }
+    let mut difference = WeightDifference {
+        largest: 0.0,
+        scale: 0.0,
+    };
+    for (a, b) in a.iter().zip(&b) {
+        for (x, y) in a.iter::<f32>().zip(b.iter::<f32>()) {
+            let apart = (x - y).abs();
+            // NaN compares false: keep it visible
+            if apart.is_nan() || apart > difference.largest {
+                difference.largest = apart;
+            }
+            difference.scale = difference.scale.max(x.abs());
+        }
+    }
+    Ok(difference)
+}
+
+/// `onto` with the weights (and parameter ids) of `from`: same architecture, any devices.
+pub async fn copy_weights(from: &Seq2Seq, onto: Seq2Seq) -> Result<Seq2Seq, DeviceError> {
+    let (values, ids) = read_parameters(from).await?;
     let count = values.len();
     let mut replace = ReplaceParams {
-        values: values.into_iter().zip(gather.ids),
+        values: values.into_iter().zip(ids),
         visited: 0,
         mismatch: None,
     };
@@ -96,6 +141,15 @@ impl Trainer {
         let model = copy_weights(other.model(), self.model().clone()).await?;
         self.set_model(model, other.step_count());
         Ok(())
+    }
+
+    /// How far this run's weights are from `other`'s (a run of the same config, perhaps on
+    /// another device): the crosscheck of a backend against the CPU.
+    pub async fn weight_difference(
+        &self,
+        other: &Trainer,
+    ) -> Result<WeightDifference, DeviceError> {
+        weight_difference(self.model(), other.model()).await
     }
 
     /// This run, moved whole onto `device` (the page's backend switch, a device loss): weights,
@@ -152,6 +206,32 @@ mod tests {
         assert!(error.0.contains("parameter 5 is"), "{}", error.0);
         let error = pollster_block(copy_weights(&model(8, 1), model(8, 2)))
             .expect_err("another layer count");
+        assert!(error.0.contains("different architectures"), "{}", error.0);
+    }
+
+    #[test]
+    fn measures_how_far_two_models_weights_are_apart() {
+        let a = model(8, 1);
+        let same = pollster_block(copy_weights(&a, model(8, 1))).expect("same architecture");
+        let apart = pollster_block(weight_difference(&a, &same)).expect("same architecture");
+        assert_eq!(apart.largest, 0.0);
+        let bias = |m: &Seq2Seq| m.rnn().unwrap().decoder.output.bias.clone().unwrap().val();
+        assert!(apart.scale >= bias(&a).abs().max().into_scalar());
+        // one weight moved by 0.25, one by 0.5: the larger is the difference
+        let mut moved = same.clone();
+        let shift = Tensor::<1>::from_data(
+            [0.25, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            &Device::flex(),
+        );
+        let rnn = match &mut moved {
+            Seq2Seq::Rnn(rnn) => rnn,
+            _ => unreachable!("an RNN model"),
+        };
+        let output = &mut rnn.decoder.output;
+        output.bias = output.bias.take().map(|b| b.map(|v| v + shift));
+        let apart = pollster_block(weight_difference(&a, &moved)).expect("same architecture");
+        assert!((apart.largest - 0.5).abs() < 1e-6, "{apart:?}");
+        let error = pollster_block(weight_difference(&a, &model(8, 2))).expect_err("2 layers");
         assert!(error.0.contains("different architectures"), "{}", error.0);
     }
 

@@ -4,6 +4,7 @@
 use super::compare::CompareSession;
 use super::device::{self, Backend};
 use crate::data::{DatasetLimits, OwnDataset};
+use crate::train::optimizer::OptimizerKind;
 use crate::train::{
     Checkpoint, Comparison, DeviceError, ModelSettings, PlotExample, RunConfig, StepMetrics,
     Strategy, Trainer,
@@ -244,14 +245,24 @@ impl Session {
 
     /// Checks this session's backend against the CPU: a fresh model is built on the CPU, its
     /// weights copied onto a fresh run on this session's device (asynchronous reads only), and
-    /// both train `steps` steps on the same batches.
-    /// Resolves to JSON `[{cpu_loss, device_loss, cpu_grad_norm, device_grad_norm}, ...]`: they
-    /// must agree to float precision (a shader that silently computes wrong fails here).
-    pub fn crosscheck(&self, steps: u32) -> Promise {
+    /// both train `steps` steps on the same batches, with the run's optimiser or, with
+    /// `plain_sgd`, plain SGD (no momentum): Adam's first steps move each weight by about the
+    /// learning rate whatever its gradient's size, so only SGD's weights show a gradient that is
+    /// wrong in size.
+    /// Resolves to JSON `[{cpu_loss, device_loss, cpu_grad_norm, device_grad_norm,
+    /// max_weight_difference, largest_weight}, ...]`, one per step: they must agree to float
+    /// precision (a shader that silently computes wrong fails here); the weights after each step
+    /// are compared one by one (with plain SGD their difference is the learning rate times the
+    /// gradients', which a norm can hide).
+    pub fn crosscheck(&self, steps: u32, plain_sgd: bool) -> Promise {
         let trainer = self.trainer.clone();
         let device = self.device.clone();
         future_to_promise(async move {
-            let config = trainer.try_borrow().map_err(|_| busy())?.config().clone();
+            let mut config = trainer.try_borrow().map_err(|_| busy())?.config().clone();
+            if plain_sgd {
+                config.train.optimizer = OptimizerKind::Sgd;
+                config.train.momentum = 0.0;
+            }
             let mut cpu =
                 Trainer::new(config.clone(), &Device::flex()).map_err(|errors| to_js(&errors))?;
             let mut other = Trainer::new(config, &device).map_err(|errors| to_js(&errors))?;
@@ -260,9 +271,11 @@ impl Session {
             for _ in 0..steps.max(1) {
                 let a = cpu.step().await.map_err(device_error)?;
                 let b = other.step().await.map_err(device_error)?;
+                let apart = cpu.weight_difference(&other).await.map_err(device_error)?;
                 rows.push(serde_json::json!({
                     "cpu_loss": a.loss, "device_loss": b.loss,
                     "cpu_grad_norm": a.grad_norm, "device_grad_norm": b.grad_norm,
+                    "max_weight_difference": apart.largest, "largest_weight": apart.scale,
                 }));
             }
             Ok(to_js(&rows))

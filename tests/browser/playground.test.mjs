@@ -54,6 +54,19 @@ async function trainsAndLearns({ webgpu, expectedBackend, steps, query, screensh
         for (const [a, b] of [[row.cpu_loss, row.device_loss], [row.cpu_grad_norm, row.device_grad_norm]]) {
           assert.ok(Math.abs(a - b) <= 1e-3 * Math.max(1, Math.abs(a)), `CPU ${a} vs ${expectedBackend} ${b}`);
         }
+        // Adam moves a weight by about the learning rate whatever its gradient: only a broken
+        // step (not a gradient wrong in size) shows here
+        assert.ok(row.max_weight_difference <= 1e-3, `weights ${row.max_weight_difference} apart after a step`);
+      }
+      // With plain SGD a weight moves by the learning rate times its gradient: every gradient
+      // agrees one by one (a wrong one of size 1e-3 would move its weight 2e-5 further)
+      await page.evaluate(() => { window.__seq2seq.crosscheck = null; });
+      await page.evaluate(() => window.__seq2seq.worker.postMessage({ type: 'crosscheck', steps: 2, sgd: true }));
+      const sgd = await (await page.waitForFunction(() => window.__seq2seq.crosscheck, null, { timeout: 300_000 })).jsonValue();
+      assert.equal(sgd.length, 2);
+      for (const row of sgd) {
+        assert.ok(row.max_weight_difference <= 2e-6 * Math.max(1, row.largest_weight),
+          `SGD: weights ${row.max_weight_difference} apart after a step (largest ${row.largest_weight})`);
       }
     }
     if (crosscheck) {
