@@ -108,6 +108,33 @@ test('trains on WebGPU: loss falls, accuracy rises, agrees with the CPU, decodes
   });
 });
 
+test('a large batch (several batch rows a cube in the recurrent kernels) agrees with the CPU on WebGPU, gradient by gradient', { timeout: 300_000 }, async () => {
+  // batch 256: the recurrent kernels give each cube two batch rows (`kernels::rows_per_cube`);
+  // plain SGD, so each weight moves by the learning rate times its gradient
+  const config = {
+    task: { kind: 'reverse', min_len: 8, max_len: 12, dataset_size: 600 },
+    model: { embedding_size: 16, hidden_size: 32, cell: 'lstm', attention: 'additive' },
+    train: { learning_rate: 0.5, batch_size: 256, clip_norm: 100 },
+  };
+  const context = await launch({ webgpu: true });
+  try {
+    const { page, problems } = await openPage(context, pageUrl(url, config, '?backend=webgpu&eval-every=1000&plot-every=0'));
+    await page.waitForSelector('#start:not([disabled])', { timeout: 120_000 });
+    assert.equal(await page.getAttribute('#backend', 'data-backend'), 'webgpu');
+    await page.evaluate(() => window.__seq2seq.worker.postMessage({ type: 'crosscheck', steps: 2, sgd: true }));
+    const rows = await (await page.waitForFunction(() => window.__seq2seq.crosscheck, null, { timeout: 240_000 })).jsonValue();
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      assert.ok(Math.abs(row.cpu_loss - row.device_loss) <= 1e-5 * Math.abs(row.cpu_loss), `CPU ${row.cpu_loss} vs WebGPU ${row.device_loss}`);
+      assert.ok(row.max_weight_difference <= 2e-6 * Math.max(1, row.largest_weight),
+        `weights ${row.max_weight_difference} apart after a step (largest ${row.largest_weight})`);
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('falls back to the CPU without WebGPU, with a notice, and trains', { timeout: 900_000 }, async () => {
   await trainsAndLearns({
     webgpu: false, expectedBackend: 'cpu', steps: 150, query: '?eval-every=20', screenshotName: 'cpu.png',
