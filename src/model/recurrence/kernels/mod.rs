@@ -1,9 +1,9 @@
 //! The recurrent loops as hand-written CubeCL kernels, for the GPU backend (WebGPU in the page,
 //! burn's `wgpu` natively): one launch walks every position of a sequence forward, one walks
-//! it backward (one cube per batch row, the row's state in shared memory), where the same loop
-//! written with tensor operations launches a dozen kernels per position (README, "Kernel
-//! launches per step"). The tensor-operation version stays the reference and the CPU path;
-//! `tests/recurrence_kernels.rs` checks these against it.
+//! it backward (each cube takes one batch row, or several at large batches: [`rows_per_cube`];
+//! their states in shared memory), where the same loop written with tensor operations launches a
+//! dozen kernels per position (README, "Kernel launches per step"). The tensor-operation version
+//! stays the reference and the CPU path; `tests/recurrence.rs` checks these against it.
 //!
 //! They reach burn through a backend extension ([`RecurrenceKernels`]): burn's fusion records
 //! each as one custom operation in its stream and runs it in order with the fused ones.
@@ -274,7 +274,8 @@ fn launch_shape(
 /// [`set_rows_per_cube`].
 static ROWS_PER_CUBE: AtomicUsize = AtomicUsize::new(0);
 
-/// Batches of at least this many rows per extra row a cube takes (see [`rows_per_cube`]).
+/// By default a cube takes one more batch row per this many rows of the batch (see
+/// [`rows_per_cube`]).
 pub const BATCH_ROWS_PER_CUBE_ROW: usize = 128;
 
 /// The most batch rows a cube takes by default.
