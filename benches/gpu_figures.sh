@@ -72,6 +72,10 @@ if [ -n "${TESTS_BIN:-}" ]; then
   # --include-ignored: the one ignored there fails on lavapipe; whether on a GPU too is open
   section "the GPU kernels' tests on this GPU (tests/recurrence.rs)" 120 "$TESTS_BIN" --test-threads 1 --include-ignored
 fi
+# the large model's gradients on this GPU against the CPU's, end to end (plain SGD from the same
+# weights: a weight moves by the learning rate times its gradient)
+section "the large model on this GPU against the CPU: bench --crosscheck 2 (weights after each step)" 90 \
+  "$wgpu" bench --device wgpu --model large --crosscheck 2 --warmup 1 --steps 1
 export OURS_BIN=$wgpu TORCH_DEVICE=cpu,cuda
 section "default model: flex, wgpu (WGSL), PyTorch CPU and CUDA" 150 \
   env RUNS=5 benches/compare_torch.sh 100 --device cpu,wgpu --model default

@@ -370,8 +370,9 @@ fn translate_prints_the_beam_s_n_best_list_with_scores_and_checks_its_flags() {
     );
 }
 
-/// `bench` trains the sizes asked for (`--batch`, `--hidden`), refuses sizes out of range with
-/// the range, and `--rows-per-cube` needs the GPU build.
+/// `bench` trains the sizes asked for (`--batch`, `--hidden`), crosschecks its device against
+/// the CPU (`--crosscheck`), refuses sizes out of range with the range, and `--rows-per-cube`
+/// needs the GPU build.
 #[test]
 fn bench_takes_its_sizes_from_the_flags() {
     let output = run(&[
@@ -382,6 +383,31 @@ fn bench_takes_its_sizes_from_the_flags() {
     assert!(
         stdout.contains("batch 4, embedding 32, hidden 8,"),
         "the bench's model: {stdout}"
+    );
+    // the CPU crosschecked against itself: the same weights after each step
+    let output = run(&[
+        "bench",
+        "--batch",
+        "4",
+        "--hidden",
+        "8",
+        "--steps",
+        "1",
+        "--crosscheck",
+        "2",
+    ]);
+    succeeded(&output);
+    let stdout = text(&output.stdout);
+    for step in 1..=2 {
+        assert!(
+            stdout.contains(&format!("crosscheck step {step}: loss ")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(
+        stdout.matches("weights at most 0.000e0 apart").count(),
+        2,
+        "{stdout}"
     );
     let output = run(&["bench", "--hidden", "5000", "--steps", "1"]);
     assert!(!output.status.success());

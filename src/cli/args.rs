@@ -376,6 +376,11 @@ pub struct BenchArgs {
     /// choice by batch size (same results; measures how the work is best shared out on a GPU).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub rows_per_cube: Option<u32>,
+    /// Before timing, train this many steps with plain SGD from the same weights on the CPU and
+    /// on `--device`, and print how far every weight is apart after each (with SGD a weight
+    /// moves by the learning rate times its gradient, so a wrong gradient shows).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub crosscheck: Option<u32>,
     /// Timed steps.
     #[arg(long, default_value_t = 100)]
     pub steps: usize,

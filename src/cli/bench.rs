@@ -4,7 +4,8 @@
 use super::args::{BenchArgs, BenchModel, config_errors};
 use super::launches::LaunchLog;
 use crate::data::TaskKind;
-use crate::train::{RunConfig, Trainer};
+use crate::train::{CrosscheckStep, RunConfig, Trainer, crosscheck, crosscheck_config};
+use burn::prelude::Device;
 use std::time::Instant;
 
 /// The benchmarked configuration: the default model (batch 32, embedding 32, hidden 64, GRU +
@@ -58,6 +59,10 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     // Before the device opens: cubecl reads its profiler settings once, at start.
     let launches = args.count_launches.then(LaunchLog::enable).transpose()?;
     let device = args.device.open_capped(args.storage_buffers)?;
+    let compared = match args.crosscheck {
+        Some(steps) => Some(crosscheck_on(&config, &device, steps as usize)?),
+        None => None,
+    };
     let mut trainer = Trainer::new(config.clone(), &device).map_err(config_errors)?;
     for _ in 0..args.warmup.max(1) {
         pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
@@ -122,6 +127,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                 "launch_micros_per_step": launches.as_ref().map(|l| l.micros_per_step),
                 "launch_micros_by_kind": launches.as_ref().map(|l| &l.micros_by_kind),
                 "rows_per_cube": args.rows_per_cube,
+                "crosscheck": compared,
             })
         );
     } else {
@@ -134,6 +140,16 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         );
         if let Some(launches) = launches {
             print!("{launches}");
+        }
+        for (step, compared) in compared.iter().flatten().enumerate() {
+            println!(
+                "crosscheck step {}: loss {} on the CPU, {} here; weights at most {:.3e} apart (largest {:.3})",
+                step + 1,
+                compared.cpu_loss,
+                compared.device_loss,
+                compared.max_weight_difference,
+                compared.largest_weight
+            );
         }
     }
     Ok(())
@@ -151,4 +167,17 @@ fn set_rows_per_cube(rows: usize) -> Result<(), String> {
         let _ = rows;
         Err("--rows-per-cube needs a build with the `wgpu` feature".to_string())
     }
+}
+
+/// `--crosscheck`: `steps` plain-SGD steps of `config` from the same weights on the CPU and on
+/// `device`, compared after each.
+fn crosscheck_on(
+    config: &RunConfig,
+    device: &Device,
+    steps: usize,
+) -> Result<Vec<CrosscheckStep>, String> {
+    let config = crosscheck_config(config, true);
+    let mut cpu = Trainer::new(config.clone(), &Device::flex()).map_err(config_errors)?;
+    let mut other = Trainer::new(config, device).map_err(config_errors)?;
+    pollster::block_on(crosscheck(&mut cpu, &mut other, steps)).map_err(|e| e.to_string())
 }

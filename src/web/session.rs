@@ -4,10 +4,9 @@
 use super::compare::CompareSession;
 use super::device::{self, Backend};
 use crate::data::{DatasetLimits, OwnDataset};
-use crate::train::optimizer::OptimizerKind;
 use crate::train::{
     Checkpoint, Comparison, DeviceError, ModelSettings, PlotExample, RunConfig, StepMetrics,
-    Strategy, Trainer,
+    Strategy, Trainer, crosscheck, crosscheck_config,
 };
 use burn::tensor::Device;
 use js_sys::Promise;
@@ -258,27 +257,15 @@ impl Session {
         let trainer = self.trainer.clone();
         let device = self.device.clone();
         future_to_promise(async move {
-            let mut config = trainer.try_borrow().map_err(|_| busy())?.config().clone();
-            if plain_sgd {
-                config.train.optimizer = OptimizerKind::Sgd;
-                config.train.momentum = 0.0;
-            }
+            let config = trainer.try_borrow().map_err(|_| busy())?.config().clone();
+            let config = crosscheck_config(&config, plain_sgd);
             let mut cpu =
                 Trainer::new(config.clone(), &Device::flex()).map_err(|errors| to_js(&errors))?;
             let mut other = Trainer::new(config, &device).map_err(|errors| to_js(&errors))?;
-            other.load_weights_from(&cpu).await.map_err(device_error)?;
-            let mut rows = Vec::new();
-            for _ in 0..steps.max(1) {
-                let a = cpu.step().await.map_err(device_error)?;
-                let b = other.step().await.map_err(device_error)?;
-                let apart = cpu.weight_difference(&other).await.map_err(device_error)?;
-                rows.push(serde_json::json!({
-                    "cpu_loss": a.loss, "device_loss": b.loss,
-                    "cpu_grad_norm": a.grad_norm, "device_grad_norm": b.grad_norm,
-                    "max_weight_difference": apart.largest, "largest_weight": apart.scale,
-                }));
-            }
-            Ok(to_js(&rows))
+            let compared = crosscheck(&mut cpu, &mut other, steps as usize)
+                .await
+                .map_err(device_error)?;
+            Ok(to_js(&compared))
         })
     }
 
