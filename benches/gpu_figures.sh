@@ -69,7 +69,7 @@ say "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 say "$("$TORCH_PYTHON" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.cuda.is_available())' 2>&1)"
 
 if [ -n "${TESTS_BIN:-}" ]; then
-  # --include-ignored: the one ignored there fails on lavapipe; whether on a GPU too is open
+  # --include-ignored: any test ignored for a software adapter runs on the GPU too
   section "the GPU kernels' tests on this GPU (tests/recurrence.rs)" 120 "$TESTS_BIN" --test-threads 1 --include-ignored
 fi
 # the large model's gradients on this GPU against the CPU's, end to end (plain SGD from the same

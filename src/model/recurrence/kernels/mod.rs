@@ -257,16 +257,29 @@ fn empty(like: &CubeTensor, parts: &[usize]) -> CubeTensor {
 }
 
 /// One cube per `rows` batch rows; its units stride over the hidden units (and source
-/// positions).
+/// positions): [`units_per_row`], or past 256 hidden units one unit per hidden unit where the
+/// device allows it (up to 1024), so that no unit takes two. Each hidden unit's sums are the same
+/// whichever unit computes them; Mesa's lavapipe computed a unit's second hidden unit wrong in
+/// the decoder's backward kernel (README, "The recurrent kernels at large batches").
 fn launch_shape(
     like: &CubeTensor,
     batch: usize,
     hidden: usize,
     rows: usize,
 ) -> (CubeCount, CubeDim) {
+    let hardware = &like.client.properties().hardware;
+    let most = hardware
+        .max_cube_dim
+        .0
+        .min(hardware.max_units_per_cube)
+        .min(1024);
+    let units = match hidden > 256 && most > 256 {
+        true => (hidden.next_power_of_two() as u32).min(most),
+        false => units_per_row(like, hidden),
+    };
     (
         CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
-        CubeDim::new_1d(units_per_row(like, hidden)),
+        CubeDim::new_1d(units),
     )
 }
 
