@@ -4,7 +4,7 @@
 use super::args::{BenchArgs, BenchModel, config_errors};
 use super::launches::LaunchLog;
 use crate::data::TaskKind;
-use crate::train::{CrosscheckStep, RunConfig, Trainer, crosscheck, crosscheck_config};
+use crate::train::{CrosscheckStep, RunConfig, Trainer, crosscheck, crosscheck_runs};
 use burn::prelude::Device;
 use std::time::Instant;
 
@@ -176,8 +176,6 @@ fn crosscheck_on(
     device: &Device,
     steps: usize,
 ) -> Result<Vec<CrosscheckStep>, String> {
-    let config = crosscheck_config(config, true);
-    let mut cpu = Trainer::new(config.clone(), &Device::flex()).map_err(config_errors)?;
-    let mut other = Trainer::new(config, device).map_err(config_errors)?;
+    let [mut cpu, mut other] = crosscheck_runs(config, device, true).map_err(config_errors)?;
     pollster::block_on(crosscheck(&mut cpu, &mut other, steps)).map_err(|e| e.to_string())
 }

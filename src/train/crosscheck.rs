@@ -4,7 +4,8 @@
 
 use super::optimizer::OptimizerKind;
 use super::tensors::DeviceError;
-use super::{RunConfig, Trainer};
+use super::{ConfigError, RunConfig, Trainer};
+use burn::prelude::Device;
 use serde::Serialize;
 
 /// One step of a crosscheck: what each side measured, and how far the weights are apart after
@@ -25,17 +26,25 @@ pub struct CrosscheckStep {
     pub largest_weight: f32,
 }
 
-/// `config` as a crosscheck runs it: with `plain_sgd`, plain SGD (no momentum) in place of its
-/// optimiser, where a weight moves by the learning rate times its gradient (Adam's first steps
-/// move each weight by about the learning rate whatever its gradient's size, hiding a gradient
-/// wrong in size).
-pub fn crosscheck_config(config: &RunConfig, plain_sgd: bool) -> RunConfig {
+/// Two fresh runs of `config` for a crosscheck: `[on burn's CPU backend, on device]`. With
+/// `plain_sgd` they train with plain SGD (no momentum) in place of the config's optimiser: a
+/// weight then moves by the learning rate times its gradient, where Adam's first steps move each
+/// weight by about the learning rate whatever its gradient's size, hiding a gradient wrong in
+/// size.
+pub fn crosscheck_runs(
+    config: &RunConfig,
+    device: &Device,
+    plain_sgd: bool,
+) -> Result<[Trainer; 2], Vec<ConfigError>> {
     let mut config = config.clone();
     if plain_sgd {
         config.train.optimizer = OptimizerKind::Sgd;
         config.train.momentum = 0.0;
     }
-    config
+    Ok([
+        Trainer::new(config.clone(), &Device::flex())?,
+        Trainer::new(config, device)?,
+    ])
 }
 
 /// Copies the weights of `cpu` (a fresh run on burn's CPU backend) onto `other` (a fresh run of
@@ -67,7 +76,6 @@ pub async fn crosscheck(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::prelude::Device;
 
     /// Two runs on the CPU from the same weights agree exactly; plain SGD is what it says.
     #[test]
@@ -76,13 +84,12 @@ mod tests {
         config.task.dataset_size = 60;
         config.model.hidden_size = 8;
         config.train.batch_size = 4;
-        let sgd = crosscheck_config(&config, true);
-        assert_eq!(sgd.train.optimizer, OptimizerKind::Sgd);
-        assert_eq!(sgd.train.momentum, 0.0);
-        assert_eq!(crosscheck_config(&config, false), config);
         let device = Device::flex();
-        let mut a = Trainer::new(sgd.clone(), &device).expect("a valid config");
-        let mut b = Trainer::new(sgd, &device).expect("a valid config");
+        let [adam, _] = crosscheck_runs(&config, &device, false).expect("a valid config");
+        assert_eq!(adam.config(), &config);
+        let [mut a, mut b] = crosscheck_runs(&config, &device, true).expect("a valid config");
+        assert_eq!(a.config().train.optimizer, OptimizerKind::Sgd);
+        assert_eq!(b.config().train.momentum, 0.0);
         let steps = pollster::block_on(crosscheck(&mut a, &mut b, 2)).expect("CPU reads");
         assert_eq!(steps.len(), 2);
         for step in steps {

@@ -32,7 +32,7 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use clipping::clip_by_global_norm;
 pub use compare::Comparison;
 pub use config::{ConfigError, ModelSettings, RunConfig, TrainSettings};
-pub use crosscheck::{CrosscheckStep, crosscheck, crosscheck_config};
+pub use crosscheck::{CrosscheckStep, crosscheck, crosscheck_runs};
 pub use examples::ExampleResult;
 pub use generalisation::{Gap, GapNote, gap};
 pub use loss::masked_cross_entropy;

@@ -6,7 +6,7 @@ use super::device::{self, Backend};
 use crate::data::{DatasetLimits, OwnDataset};
 use crate::train::{
     Checkpoint, Comparison, DeviceError, ModelSettings, PlotExample, RunConfig, StepMetrics,
-    Strategy, Trainer, crosscheck, crosscheck_config,
+    Strategy, Trainer, crosscheck, crosscheck_runs,
 };
 use burn::tensor::Device;
 use js_sys::Promise;
@@ -245,23 +245,17 @@ impl Session {
     /// Checks this session's backend against the CPU: a fresh model is built on the CPU, its
     /// weights copied onto a fresh run on this session's device (asynchronous reads only), and
     /// both train `steps` steps on the same batches, with the run's optimiser or, with
-    /// `plain_sgd`, plain SGD (no momentum): Adam's first steps move each weight by about the
-    /// learning rate whatever its gradient's size, so only SGD's weights show a gradient that is
-    /// wrong in size.
-    /// Resolves to JSON `[{cpu_loss, device_loss, cpu_grad_norm, device_grad_norm,
-    /// max_weight_difference, largest_weight}, ...]`, one per step: they must agree to float
-    /// precision (a shader that silently computes wrong fails here); the weights after each step
-    /// are compared one by one (with plain SGD their difference is the learning rate times the
-    /// gradients', which a norm can hide).
+    /// `plain_sgd`, plain SGD ([`crosscheck_runs`]). Resolves to JSON `[{cpu_loss, device_loss,
+    /// cpu_grad_norm, device_grad_norm, max_weight_difference, largest_weight}, ...]`, one per
+    /// step ([`CrosscheckStep`](crate::train::CrosscheckStep)): they must agree to float
+    /// precision (a shader that silently computes wrong fails here).
     pub fn crosscheck(&self, steps: u32, plain_sgd: bool) -> Promise {
         let trainer = self.trainer.clone();
         let device = self.device.clone();
         future_to_promise(async move {
             let config = trainer.try_borrow().map_err(|_| busy())?.config().clone();
-            let config = crosscheck_config(&config, plain_sgd);
-            let mut cpu =
-                Trainer::new(config.clone(), &Device::flex()).map_err(|errors| to_js(&errors))?;
-            let mut other = Trainer::new(config, &device).map_err(|errors| to_js(&errors))?;
+            let [mut cpu, mut other] =
+                crosscheck_runs(&config, &device, plain_sgd).map_err(|errors| to_js(&errors))?;
             let compared = crosscheck(&mut cpu, &mut other, steps as usize)
                 .await
                 .map_err(device_error)?;

@@ -257,29 +257,19 @@ fn empty(like: &CubeTensor, parts: &[usize]) -> CubeTensor {
 }
 
 /// One cube per `rows` batch rows; its units stride over the hidden units (and source
-/// positions): [`units_per_row`], or past 256 hidden units one unit per hidden unit where the
-/// device allows it (up to 1024), so that no unit takes two. Each hidden unit's sums are the same
-/// whichever unit computes them; Mesa's lavapipe computed a unit's second hidden unit wrong in
-/// the decoder's backward kernel (README, "The recurrent kernels at large batches").
+/// positions), one unit per hidden unit up to 1024 where the device allows it, so that no unit
+/// takes two past 256 hidden units. Each hidden unit's sums are the same whichever unit computes
+/// them; Mesa's lavapipe computed a unit's second hidden unit wrong in the decoder's backward
+/// kernel (README, "The recurrent kernels at large batches").
 fn launch_shape(
     like: &CubeTensor,
     batch: usize,
     hidden: usize,
     rows: usize,
 ) -> (CubeCount, CubeDim) {
-    let hardware = &like.client.properties().hardware;
-    let most = hardware
-        .max_cube_dim
-        .0
-        .min(hardware.max_units_per_cube)
-        .min(1024);
-    let units = match hidden > 256 && most > 256 {
-        true => (hidden.next_power_of_two() as u32).min(most),
-        false => units_per_row(like, hidden),
-    };
     (
         CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
-        CubeDim::new_1d(units),
+        CubeDim::new_1d(units_up_to(like, hidden, 1024)),
     )
 }
 
@@ -319,10 +309,19 @@ pub fn rows_per_cube(like: &CubeTensor, batch: usize, shared_per_row: usize) -> 
 }
 
 /// Units for a cube that strides over a row of `width` elements on `like`'s device: a power of
-/// two from 32 to 256, at most what the device allows (the hand-written kernels that give a cube
-/// each row share it: the recurrent loops, the Transformer's attentions and layer norms).
+/// two from 32 to 256, at most what the device allows (the Transformer's attentions and layer
+/// norms, which give a cube each row).
 pub fn units_per_row(like: &CubeTensor, width: usize) -> u32 {
-    let most = like.client.properties().hardware.max_cube_dim.0.min(256);
+    units_up_to(like, width, 256)
+}
+
+/// A power of two from 32 to `most` covering `width`, at most what `like`'s device allows a
+/// cube (along x, and in all).
+fn units_up_to(like: &CubeTensor, width: usize, most: u32) -> u32 {
+    let hardware = &like.client.properties().hardware;
+    let most = most
+        .min(hardware.max_cube_dim.0)
+        .min(hardware.max_units_per_cube);
     (width.next_power_of_two() as u32).clamp(32, most)
 }
 
