@@ -66,6 +66,8 @@ section() {
 say "# GPU figures, $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1)"
 say "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+# which adapter wgpu has here (a software one would make every figure below meaningless)
+say "$("$wgpu" bench --device wgpu --warmup 0 --steps 1 2>&1 | grep -m1 'wgpu adapters here' || echo 'no wgpu adapter found')"
 say "$("$TORCH_PYTHON" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.cuda.is_available())' 2>&1)"
 
 if [ -n "${TESTS_BIN:-}" ]; then

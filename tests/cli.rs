@@ -371,7 +371,7 @@ fn translate_prints_the_beam_s_n_best_list_with_scores_and_checks_its_flags() {
 }
 
 /// `bench` trains the sizes asked for (`--batch`, `--hidden`), crosschecks its device against
-/// the CPU (`--crosscheck`), refuses sizes out of range with the range, and `--rows-per-cube`
+/// the CPU (`--crosscheck`), names no wgpu adapter on the CPU, refuses sizes out of range with the range, and `--rows-per-cube`
 /// needs the GPU build.
 #[test]
 fn bench_takes_its_sizes_from_the_flags() {
@@ -384,6 +384,8 @@ fn bench_takes_its_sizes_from_the_flags() {
         stdout.contains("batch 4, embedding 32, hidden 8,"),
         "the bench's model: {stdout}"
     );
+    // on the CPU no wgpu adapter is named (on `wgpu` each of the machine's adapters is)
+    assert!(stdout.contains(r#""adapters":[]"#), "{stdout}");
     // the CPU crosschecked against itself: the same weights after each step
     let output = run(&[
         "bench",

@@ -59,6 +59,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     // Before the device opens: cubecl reads its profiler settings once, at start.
     let launches = args.count_launches.then(LaunchLog::enable).transpose()?;
     let device = args.device.open_capped(args.storage_buffers)?;
+    let adapters = args.device.adapters();
     let compared = match args.crosscheck {
         Some(steps) => Some(crosscheck_on(&config, &device, steps as usize)?),
         None => None,
@@ -115,6 +116,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             serde_json::json!({
                 "impl": format!("seq2seq-playground ({})", args.device.describe()),
                 "device": format!("{:?}", args.device).to_lowercase(),
+                "adapters": adapters,
                 "model": model,
                 "steps": steps,
                 "steps_per_second": steps_per_second,
@@ -135,6 +137,9 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             "seq2seq-playground (burn 0.22.1, {}): {model}",
             args.device.describe()
         );
+        if !adapters.is_empty() {
+            println!("wgpu adapters here: {}", adapters.join("; "));
+        }
         println!(
             "{steps_per_second:.1} steps/s, {tokens_per_second:.0} target tokens/s over {steps} steps ({seconds:.2} s); last loss {last_loss:.3}",
         );

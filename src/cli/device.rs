@@ -29,6 +29,16 @@ impl DeviceArg {
         }
     }
 
+    /// The wgpu adapters this machine offers (name, kind, graphics API), for reports: which one
+    /// a figure was measured on (a software adapter's figures say nothing of a GPU). Empty on
+    /// `cpu` and in builds without the `wgpu` feature.
+    pub fn adapters(self) -> Vec<String> {
+        match self {
+            Self::Cpu => Vec::new(),
+            Self::Wgpu | Self::Vulkan => wgpu_adapters(),
+        }
+    }
+
     /// Opens the device, or says how to build the binary that can.
     pub fn open(self) -> Result<Device, String> {
         self.open_capped(None)
@@ -101,6 +111,24 @@ fn open_wgpu_capped(storage_buffers: u32) -> Result<Device, String> {
 #[cfg(not(feature = "wgpu"))]
 fn open_wgpu_capped(_storage_buffers: u32) -> Result<Device, String> {
     open_wgpu()
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_adapters() -> Vec<String> {
+    use burn::tensor::wgpu::wgpu;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .map(|adapter| {
+            let info = adapter.get_info();
+            format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend)
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_adapters() -> Vec<String> {
+    Vec::new()
 }
 
 #[cfg(feature = "wgpu")]
