@@ -19,6 +19,7 @@ pub mod seq2seq;
 #[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
 pub mod small_matmul;
 pub mod stepwise;
+pub mod stretches;
 pub mod transformer;
 
 pub use attention::{Attention, AttentionConfig, AttentionKind};
@@ -29,4 +30,5 @@ pub use init::InitKind;
 pub use rnn_seq2seq::RnnSeq2Seq;
 pub use seq2seq::{ModelKind, SearchState, Seq2Seq, Seq2SeqConfig};
 pub use stepwise::{DecoderState, StepOutput};
+pub use stretches::Stretches;
 pub use transformer::{NormPlacement, PositionKind, Transformer, TransformerConfig};

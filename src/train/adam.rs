@@ -13,6 +13,7 @@
 use super::clipping::clip_by_global_norm;
 use super::optimizer::{OptimizerKind, UpdateRule};
 use super::tensors::DeviceError;
+use crate::model::Stretches;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -229,7 +230,9 @@ impl Adam {
         // parameters are views into one flat vector (element for element the same subtraction
         // as per parameter, where a GPU launched one kernel per parameter).
         let updated = weights - delta;
-        let module = module.map(&mut Unflatten { updated, offset: 0 });
+        let module = module.map(&mut Unflatten {
+            updated: Stretches::new(updated),
+        });
         (module, Some(norm))
     }
 
@@ -413,23 +416,14 @@ impl ModuleVisitor for Flatten<'_> {
 
 /// Gives each parameter its stretch of the flat updated parameters (a view).
 struct Unflatten {
-    updated: Tensor<1>,
-    offset: usize,
+    updated: Stretches,
 }
 
 impl ModuleMapper for Unflatten {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
         let require_grad = tensor.is_require_grad();
-        let shape = tensor.shape();
-        let size = shape.num_elements();
-        let stretch = self
-            .updated
-            .clone()
-            .narrow(0, self.offset, size)
-            .reshape(shape);
-        self.offset += size;
-        let mut updated = Tensor::from_inner(stretch);
+        let mut updated = Tensor::from_inner(self.updated.next(tensor.dims()));
         if require_grad {
             updated = updated.require_grad();
         }

@@ -2,6 +2,7 @@
 //! gradients, each a dot product read through the operands' strides (as the small products'
 //! kernel, `small_matmul`, computes them), the bias's a sum over the rows.
 
+use crate::model::Stretches;
 use crate::model::small_matmul::MAX_MULTIPLY_ADDS;
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
@@ -158,13 +159,10 @@ pub fn linear_backward<const D: usize>(
             x.into_dispatch(),
             weight.into_dispatch(),
         ));
-    let d_x_len = rows * d_input;
-    let d_weight_len = d_input * d_output;
-    let d_x = flat.clone().narrow(0, 0, d_x_len).reshape([rows, d_input]);
-    let d_weight = flat
-        .clone()
-        .narrow(0, d_x_len, d_weight_len)
-        .reshape([d_input, d_output]);
-    let d_bias = flat.narrow(0, d_x_len + d_weight_len, d_output);
-    (d_x, d_weight, d_bias)
+    let mut grads = Stretches::new(flat);
+    (
+        grads.next([rows, d_input]),
+        grads.next([d_input, d_output]),
+        grads.next([d_output]),
+    )
 }

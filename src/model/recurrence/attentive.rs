@@ -7,6 +7,8 @@ use super::cell_backward::step_backward;
 use super::kernels::{self, Gpu, Packed};
 use super::manual::{ManualOp, Plain, apply};
 use super::sequence::add;
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+use crate::model::Stretches;
 use crate::model::activation::tanh;
 use crate::model::attention::AttentionKind;
 use crate::model::cell::{CellKind, CellState, StepCache, gate_equations};
@@ -467,9 +469,9 @@ impl AttentiveOp {
         );
         let [batch, len, _] = tokens.get::<3>().dims();
         let source = values.get::<3>().dims()[1];
-        let at = &mut 0;
-        let features = Packed::take(&flat, at, [batch, len, 2 * self.hidden_size]);
-        let weights = Packed::take(&flat, at, [batch, len, source]);
+        let mut outputs = Stretches::new(flat.clone());
+        let features = outputs.next([batch, len, 2 * self.hidden_size]);
+        let weights = outputs.next([batch, len, source]);
         let saved = [Plain::new(flat), values, keys, parameters, initial];
         (
             Plain::new(features),
@@ -495,20 +497,19 @@ impl AttentiveOp {
         let [batch, len, _] = grad.get::<3>().dims();
         let source = values.get::<3>().dims()[1];
         let width = self.kind.gates() * h;
-        let at = &mut 0;
-        let d_tokens = Packed::take(&grads, at, [batch, len, width]);
-        let d_hidden_gates = Packed::take(&grads, at, [batch, len, width]);
-        let d_contexts = Packed::take(&grads, at, [batch, len, h]);
-        let d_queries = Packed::take(&grads, at, [batch, len, h]);
-        let d_keys = Packed::take(&grads, at, [batch, source, h]);
-        let d_score_rows = Packed::take(&grads, at, [batch, h]);
-        let d_hidden = Packed::take(&grads, at, [batch, h]);
-        let d_memory = Packed::take(&grads, at, [batch, h]);
-        let outputs = outputs.get::<1>();
-        let at = &mut 0;
-        let features = Packed::take(&outputs, at, [batch, len, 2 * h]);
-        let weights = Packed::take(&outputs, at, [batch, len, source]);
-        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]);
+        let mut grads = Stretches::new(grads);
+        let d_tokens = grads.next([batch, len, width]);
+        let d_hidden_gates = grads.next([batch, len, width]);
+        let d_contexts = grads.next([batch, len, h]);
+        let d_queries = grads.next([batch, len, h]);
+        let d_keys = grads.next([batch, source, h]);
+        let d_score_rows = grads.next([batch, h]);
+        let d_hidden = grads.next([batch, h]);
+        let d_memory = grads.next([batch, h]);
+        let mut outputs = Stretches::new(outputs.get());
+        let features = outputs.next([batch, len, 2 * h]);
+        let weights = outputs.next([batch, len, source]);
+        let initial = Stretches::new(initial.get()).next([batch, h]);
         let previous = super::previous_states(initial, features.clone(), h);
         let lstm = self.kind == CellKind::Lstm;
         AttentiveGrads {

@@ -6,6 +6,8 @@ use super::cell_backward::step_backward;
 use super::kernels::{self, Gpu, Packed};
 use super::manual::{ManualOp, Plain, apply, on_cube};
 use super::{positions, previous_states};
+#[cfg(any(target_arch = "wasm32", feature = "wgpu"))]
+use crate::model::Stretches;
 use crate::model::cell::{CellKind, CellState, StepCache, gate_equations};
 use burn::prelude::*;
 use burn::tensor::module::linear;
@@ -319,7 +321,7 @@ impl SequenceOp {
             self.hidden_size,
         );
         let [batch, len, _] = input_gates.get::<3>().dims();
-        let output = Packed::take(&flat, &mut 0, [batch, len, self.output_width()]);
+        let output = Stretches::new(flat.clone()).next([batch, len, self.output_width()]);
         let saved = [Plain::new(flat), initial, keep];
         (Plain::new(output), SequenceSaved::Kernel(saved), vec![])
     }
@@ -336,17 +338,13 @@ impl SequenceOp {
         let [batch, len, _] = grad.get::<3>().dims();
         let grads = Gpu::sequence_backward(&grad, [outputs, initial, keep], self.kind, h);
         let width = self.kind.gates() * h;
-        let at = &mut 0;
-        let d_input = Packed::take(&grads, at, [batch, len, width]);
-        let d_hidden_gates = Packed::take(&grads, at, [batch, len, width]);
-        let d_hidden = Packed::take(&grads, at, [batch, h]);
-        let d_memory = Packed::take(&grads, at, [batch, h]);
-        let output = Packed::take(
-            &outputs.get::<1>(),
-            &mut 0,
-            [batch, len, self.output_width()],
-        );
-        let initial = Packed::take(&initial.get::<1>(), &mut 0, [batch, h]);
+        let mut grads = Stretches::new(grads);
+        let d_input = grads.next([batch, len, width]);
+        let d_hidden_gates = grads.next([batch, len, width]);
+        let d_hidden = grads.next([batch, h]);
+        let d_memory = grads.next([batch, h]);
+        let output = Stretches::new(outputs.get()).next([batch, len, self.output_width()]);
+        let initial = Stretches::new(initial.get()).next([batch, h]);
         let previous = previous_states(initial, output, h);
         let lstm = self.kind == CellKind::Lstm;
         SequenceGrads {

@@ -8,6 +8,7 @@
 //! They reach burn through a backend extension ([`AttentionKernels`]), like the recurrent
 //! kernels (`model::recurrence::kernels`): burn's fusion records each as one custom operation.
 
+use crate::model::Stretches;
 use crate::model::recurrence::kernels::units_per_row;
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
@@ -497,13 +498,10 @@ pub fn attention_forward(
             min_float,
             dropout,
         ));
-    let n = batch * heads * query_len * key_len;
-    let part = |at: usize, len: usize| flat.clone().narrow(0, at, len);
-    let weights = part(0, n).reshape([batch, heads, query_len, key_len]);
-    let dropped = part(n, n).reshape([batch, heads, query_len, key_len]);
-    let context = part(2 * n, batch * query_len * heads * d_k)
-        .reshape([batch, query_len, heads, d_k])
-        .swap_dims(1, 2);
+    let mut outputs = Stretches::new(flat);
+    let weights = outputs.next([batch, heads, query_len, key_len]);
+    let dropped = outputs.next([batch, heads, query_len, key_len]);
+    let context = outputs.next([batch, query_len, heads, d_k]).swap_dims(1, 2);
     [weights, dropped, context]
 }
 
@@ -532,14 +530,9 @@ pub fn attention_backward(
             blocked.into_dispatch(),
             dropout,
         ));
-    let n = batch * heads * query_len * key_len;
-    let d_scores = rows
-        .clone()
-        .narrow(0, 0, n)
-        .reshape([batch, heads, query_len, key_len]);
-    let d_q = rows
-        .narrow(0, n, batch * heads * query_len * d_k)
-        .reshape([batch, heads, query_len, d_k]);
+    let mut rows = Stretches::new(rows);
+    let d_scores = rows.next([batch, heads, query_len, key_len]);
+    let d_q = rows.next([batch, heads, query_len, d_k]);
     let keys: BurnTensor<1> =
         BurnTensor::from_dispatch(<Dispatch as AttentionKernels>::attention_backward_keys(
             d_scores.into_dispatch(),
@@ -547,11 +540,8 @@ pub fn attention_backward(
             q.into_dispatch(),
             grad.into_dispatch(),
         ));
-    let m = batch * heads * key_len * d_k;
-    let d_k_grad = keys
-        .clone()
-        .narrow(0, 0, m)
-        .reshape([batch, heads, key_len, d_k]);
-    let d_v = keys.narrow(0, m, m).reshape([batch, heads, key_len, d_k]);
+    let mut keys = Stretches::new(keys);
+    let d_k_grad = keys.next([batch, heads, key_len, d_k]);
+    let d_v = keys.next([batch, heads, key_len, d_k]);
     [d_q, d_k_grad, d_v]
 }

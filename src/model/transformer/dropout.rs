@@ -10,6 +10,7 @@
 //! of the keep probability), two launches. On the CPU, where a launch costs nothing, no draws
 //! are pooled and burn's own dropout runs (its draws, bit for bit).
 
+use crate::model::Stretches;
 use burn::nn::Dropout;
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -22,10 +23,9 @@ thread_local! {
 
 /// Draws for one pass: 1 = keep, 0 = drop, taken front to back.
 struct Draws {
-    values: Tensor<1>,
+    values: Stretches,
     /// The drop probability they were drawn for.
     prob: f64,
-    taken: usize,
     /// Masks asked for that the draws could not give (another probability, or too few left).
     missed: usize,
 }
@@ -59,11 +59,9 @@ pub fn with_draws<T>(size: usize, prob: f64, device: &Device, pass: impl FnOnce(
 /// Runs `pass` with the given draws `[n]` (1 = keep) for drop probability `prob`; returns its
 /// result and how it used the draws.
 pub fn with_given_draws<T>(values: Tensor<1>, prob: f64, pass: impl FnOnce() -> T) -> (T, Usage) {
-    let size = values.dims()[0];
     let draws = Draws {
-        values,
+        values: Stretches::new(values),
         prob,
-        taken: 0,
         missed: 0,
     };
     let restore = Restore(DRAWS.with(|d| d.replace(Some(draws))));
@@ -72,7 +70,7 @@ pub fn with_given_draws<T>(values: Tensor<1>, prob: f64, pass: impl FnOnce() -> 
         let d = d.borrow();
         let d = d.as_ref().expect("the draws this pass was given");
         Usage {
-            left: size - d.taken,
+            left: d.values.left(),
             missed: d.missed,
         }
     });
@@ -92,18 +90,11 @@ pub fn take<const D: usize>(shape: [usize; D], prob: f64) -> Option<Tensor<D>> {
     DRAWS.with(|draws| {
         let mut draws = draws.borrow_mut();
         let draws = draws.as_mut()?;
-        let n = shape.iter().product::<usize>();
-        if draws.prob != prob || draws.taken + n > draws.values.dims()[0] {
-            draws.missed += 1;
-            return None;
-        }
-        let mask = draws
-            .values
-            .clone()
-            .narrow(0, draws.taken, n)
-            .reshape(shape);
-        draws.taken += n;
-        Some(mask)
+        let mask = (draws.prob == prob)
+            .then(|| draws.values.try_next(shape))
+            .flatten();
+        draws.missed += usize::from(mask.is_none());
+        mask
     })
 }
 

@@ -7,6 +7,7 @@
 //! input gradient, and a few more cubes (one unit per column) sum γ's and β's gradients over the
 //! rows.
 
+use crate::model::Stretches;
 use crate::model::recurrence::kernels::units_per_row;
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
@@ -245,10 +246,10 @@ pub fn layer_norm_forward(
             beta.into_dispatch(),
             epsilon,
         ));
-    let n = rows * width;
-    let output = flat.clone().narrow(0, 0, n).reshape([rows, width]);
-    let normalized = flat.clone().narrow(0, n, n).reshape([rows, width]);
-    let deviation = flat.narrow(0, 2 * n, rows).reshape([rows, 1]);
+    let mut outputs = Stretches::new(flat);
+    let output = outputs.next([rows, width]);
+    let normalized = outputs.next([rows, width]);
+    let deviation = outputs.next([rows, 1]);
     [output, normalized, deviation]
 }
 
@@ -267,9 +268,10 @@ pub fn layer_norm_backward(
             deviation.into_dispatch(),
             gamma.into_dispatch(),
         ));
-    let n = rows * width;
-    let d_x = flat.clone().narrow(0, 0, n).reshape([rows, width]);
-    let d_gamma = flat.clone().narrow(0, n, width);
-    let d_beta = flat.narrow(0, n + width, width);
-    (d_x, d_gamma, d_beta)
+    let mut grads = Stretches::new(flat);
+    (
+        grads.next([rows, width]),
+        grads.next([width]),
+        grads.next([width]),
+    )
 }

@@ -514,18 +514,6 @@ impl Packed {
         let count = tensor.shape().num_elements();
         tensor.reshape([count])
     }
-
-    /// The next `shape` out of `flat` from `*offset` on (a view), moving `offset` past it.
-    pub fn take<const D: usize>(
-        flat: &Tensor<1>,
-        offset: &mut usize,
-        shape: [usize; D],
-    ) -> Tensor<D> {
-        let count: usize = shape.iter().product();
-        let part = flat.clone().narrow(0, *offset, count).reshape(shape);
-        *offset += count;
-        part
-    }
 }
 
 /// The kernels called through burn's dispatch on plain tensors.
