@@ -3,7 +3,7 @@ import init, { controlSpecs, drawSchedule } from '../pkg/seq2seq_playground.js';
 import { createPlots } from './plots.js';
 import {
   configFromHash, writeHash, showConfig, clearConfigMessages, showConfigErrors, trainSettingInputs, wireControls,
-  applyControlSpecs, withinSpec, refusalText, controlBeingEdited,
+  applyControlSpecs, withinSpec, refusalText, controlBeingEdited, changedConfigPaths,
 } from './controls.js';
 import { readAutosave, writeAutosave, discardAutosave, download, exportPng, ago } from './files.js';
 import {
@@ -57,7 +57,8 @@ function readPlotEvery(params, spec) {
 function taskName(config, data) {
   if (data && data.own_data) return `your data (${data.train_pairs + data.valid_pairs} pairs)`;
   const kind = config.task.kind;
-  return kind === 'zh-en' ? 'translate Chinese to English' : kind === 'dates' ? 'convert dates to ISO' : kind;
+  const names = { 'zh-en': 'translate Chinese to English', dates: 'convert dates to ISO', addition: 'add numbers as digit' };
+  return names[kind] ?? kind;
 }
 
 const NEW_RUN_NOTICES = {
@@ -226,7 +227,9 @@ async function main() {
         break;
       }
       case 'run':
-        showRun(msg.config, msg.data);
+        // A control typed in while another's rebuild ran keeps what was typed (its change is
+        // sent next), unless the new run's config changed it.
+        showRun(msg.config, msg.data, controlBeingEdited(changedConfigPaths(app.config, msg.config)));
         step = msg.step;
         $('step').textContent = String(step);
         break;

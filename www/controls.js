@@ -128,6 +128,7 @@ export function showConfig(config, ownData = null, keep = null) {
     option.selected = true;
   }
   for (const id of ['min-len', 'max-len']) $(id).disabled = Boolean(ownData);
+  $('length-hint').textContent = !ownData && config.task?.kind === 'addition' ? 'digits of each number' : '';
 }
 
 /**
@@ -138,6 +139,16 @@ export function controlBeingEdited(changed) {
   const input = document.activeElement;
   const isControl = input && (input.dataset.trainSetting || input.dataset.configPath);
   return isControl && !changed.includes(input.dataset.trainSetting || input.dataset.configPath) ? input : null;
+}
+
+/**
+ * The config paths of the model and task controls whose values differ between two runs'
+ * configs (all of them when there was no run before).
+ */
+export function changedConfigPaths(before, after) {
+  return configInputs()
+    .map((input) => input.dataset.configPath)
+    .filter((path) => !before || getPath(before, path) !== getPath(after, path));
 }
 
 /** Clears the messages beside the model controls. */

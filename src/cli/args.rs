@@ -77,11 +77,11 @@ pub struct RunArgs {
     /// Task.
     #[arg(long, value_parser = named::<TaskKind>())]
     pub task: Option<TaskKind>,
-    /// Shortest source of the symbol tasks.
-    #[arg(long, help = ranged("Shortest source of the symbol tasks", &limits::SEQUENCE_LEN))]
+    /// Shortest source of the symbol tasks (`addition`: fewest digits of a number).
+    #[arg(long, help = ranged("Shortest source of the symbol tasks (addition: fewest digits of a number)", &limits::SEQUENCE_LEN))]
     pub min_len: Option<usize>,
-    /// Longest source of the symbol tasks.
-    #[arg(long, help = ranged("Longest source of the symbol tasks", &limits::SEQUENCE_LEN))]
+    /// Longest source of the symbol tasks (`addition`: most digits of a number).
+    #[arg(long, help = ranged("Longest source of the symbol tasks (addition: most digits of a number)", &limits::SEQUENCE_LEN))]
     pub max_len: Option<usize>,
     /// Pairs generated (train + validation).
     #[arg(long, help = ranged("Pairs generated (train + validation)", &limits::DATASET_SIZE))]
@@ -417,11 +417,13 @@ mod tests {
             "Label smoothing, 0 = off (0 to 0.5)".to_string(),
             "Sequences per step (1 to 512)".to_string(),
             "Adam learning rate (0.000001 to 10)".to_string(),
-            "Longest source of the symbol tasks (1 to 64)".to_string(),
+            "Longest source of the symbol tasks (addition: most digits of a number) (1 to 64)"
+                .to_string(),
             "Share of the pairs kept for validation (the last ones) (0.01 to 0.5)".to_string(),
             "Seed of data, weights and batches (0 to 4294967295)".to_string(),
             "additive (Bahdanau)".to_string(),
             "Chinese → English".to_string(),
+            "addition".to_string(),
             "embedding-3d, attention, padding-mask, curves".to_string(),
         ] {
             assert!(

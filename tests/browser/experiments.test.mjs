@@ -86,6 +86,38 @@ test('model controls rebuild the run; an invalid value is refused beside its con
   });
 });
 
+test('the addition task from the menu: the page says what its lengths mean, and the loss falls', { timeout: 300_000 }, async () => {
+  await withPage('?eval-every=50', async (page) => {
+    await setValue(page, '#task', 'addition');
+    await page.waitForFunction(() => window.__seq2seq.config.task.kind === 'addition', null, { timeout: 60_000 });
+    assert.equal(await page.textContent('#task-name'), 'add numbers as digit');
+    assert.equal(await page.textContent('#length-hint'), 'digits of each number');
+    await setValue(page, '#min-len', '1');
+    await page.waitForFunction(() => window.__seq2seq.config.task.min_len === 1, null, { timeout: 60_000 });
+    // Moving the focus to max-len fires min-len's change once more; the answer to that rebuild
+    // used to overwrite the 2 being typed with the 5 in use, and the 5 was sent (2 runs in 4).
+    // A control being typed in now keeps its value when another control's rebuild answers.
+    await setValue(page, '#max-len', '2');
+    await page.waitForFunction(() => window.__seq2seq.config.task.max_len === 2, null, { timeout: 60_000 });
+    await trainPast(page, 200);
+    await pause(page);
+    const losses = (await page.evaluate(() => window.__seq2seq.history)).map((h) => h.loss);
+    const mean = (xs) => xs.reduce((a, b) => a + b) / xs.length;
+    const [early, late] = [mean(losses.slice(0, 3)), mean(losses.slice(-3))];
+    console.log(`addition 1-2 digits: loss ${early.toFixed(3)} -> ${late.toFixed(3)} over ${losses.length} reports`);
+    assert.ok(losses.length >= 6 && late < 0.7 * early, `loss fell: ${early.toFixed(3)} -> ${late.toFixed(3)} (${losses.length} reports)`);
+    // the try-it box reads a sum and answers in digits
+    await page.fill('#try-text', '12+34');
+    await page.click('#try-run');
+    await page.waitForFunction(() => window.__seq2seq.translation, null, { timeout: 60_000 });
+    assert.equal(await page.textContent('#try-note'), '', 'every character of a sum is in the vocabulary');
+    assert.match(await page.textContent('#try-output'), /^\d+$/);
+    await setValue(page, '#task', 'reverse');
+    await page.waitForFunction(() => window.__seq2seq.config.task.kind === 'reverse', null, { timeout: 60_000 });
+    assert.equal(await page.textContent('#length-hint'), '', 'the hint is for addition only');
+  });
+});
+
 test('a learning rate of 10 trips the divergence guard; lowering it lets training go on', { timeout: 300_000 }, async () => {
   await withPage('?eval-every=20', async (page) => {
     await trainPast(page, 20);

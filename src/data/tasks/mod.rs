@@ -1,5 +1,6 @@
 //! Built-in tasks, each generated deterministically from a seed.
 
+mod addition;
 mod dates;
 mod symbols;
 mod zh_en;
@@ -26,6 +27,9 @@ menu_enum! {
         /// Output the input's symbols in sorted order.
         #[strum(message = "sort")]
         Sort,
+        /// Two numbers -> their sum ("347+86" -> "433"): carries link digits far apart.
+        #[strum(message = "addition")]
+        Addition,
         /// Human date formats -> ISO dates ("25 Nov 2026" -> "2026-11-25").
         #[strum(message = "dates → ISO")]
         Dates,
@@ -51,9 +55,9 @@ impl TaskKind {
 pub struct TaskConfig {
     /// Which task.
     pub kind: TaskKind,
-    /// Shortest source sequence of the symbol tasks.
+    /// Shortest source sequence of the symbol tasks (`addition`: fewest digits of a number).
     pub min_len: usize,
-    /// Longest source sequence of the symbol tasks.
+    /// Longest source sequence of the symbol tasks (`addition`: most digits of a number).
     pub max_len: usize,
     /// Number of pairs generated (train + validation). `zh-en` has at most its template count.
     pub dataset_size: usize,
@@ -93,6 +97,7 @@ impl TaskConfig {
                 sorted.sort_unstable();
                 sorted
             }),
+            TaskKind::Addition => addition::generate(&mut rng, self),
             TaskKind::Dates => dates::generate(&mut rng, self.dataset_size),
             TaskKind::ZhEn => zh_en::generate(&mut rng, self.dataset_size),
         }
