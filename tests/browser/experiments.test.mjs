@@ -112,6 +112,7 @@ test('the addition task from the menu: the page says what its lengths mean, and 
     await page.waitForFunction(() => window.__seq2seq.translation, null, { timeout: 60_000 });
     assert.equal(await page.textContent('#try-note'), '', 'every character of a sum is in the vocabulary');
     assert.match(await page.textContent('#try-output'), /^\d+$/);
+    await screenshot(page, 'addition.png');
     await setValue(page, '#task', 'reverse');
     await page.waitForFunction(() => window.__seq2seq.config.task.kind === 'reverse', null, { timeout: 60_000 });
     assert.equal(await page.textContent('#length-hint'), '', 'the hint is for addition only');

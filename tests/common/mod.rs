@@ -46,6 +46,18 @@ pub fn steps_to_95_percent(
 /// first 200 of them (asserted), and how it translated the ones it got wrong
 /// (`"zh -> output (not en)"`).
 pub fn zh_en_held_out_misses(trainer: &Trainer) -> (usize, Vec<String>) {
+    let pairs = seq2seq_playground::data::tasks::zh_en_pairs();
+    (200, held_out_misses(trainer, pairs, 200))
+}
+
+/// The first `count` of `pairs` (source, target) whose source `trainer` never saw, in neither
+/// split (asserted: there are that many), and how it decoded those it got wrong (`"source ->
+/// output (not target)"`).
+pub fn held_out_misses(
+    trainer: &Trainer,
+    pairs: impl IntoIterator<Item = (String, String)>,
+    count: usize,
+) -> Vec<String> {
     let data = trainer.data();
     let seen: std::collections::HashSet<&str> = data
         .train
@@ -53,26 +65,21 @@ pub fn zh_en_held_out_misses(trainer: &Trainer) -> (usize, Vec<String>) {
         .chain(&data.valid)
         .map(|pair| pair.source_text.as_str())
         .collect();
-    let held_out: Vec<(String, String)> = seq2seq_playground::data::tasks::zh_en_pairs()
+    let held_out: Vec<(String, String)> = pairs
         .into_iter()
-        .filter(|(zh, _)| !seen.contains(zh.as_str()))
-        .take(200)
+        .filter(|(source, _)| !seen.contains(source.as_str()))
+        .take(count)
         .collect();
-    assert_eq!(
-        held_out.len(),
-        200,
-        "the templates make 1440 phrases, 600 used"
-    );
-    let wrong = held_out
+    assert_eq!(held_out.len(), count, "pairs the run never saw");
+    held_out
         .iter()
-        .filter_map(|(zh, en)| {
-            let output = pollster::block_on(trainer.translate(zh))
+        .filter_map(|(source, target)| {
+            let output = pollster::block_on(trainer.translate(source))
                 .unwrap()
                 .output_text;
-            (&output != en).then(|| format!("{zh} -> {output} (not {en})"))
+            (&output != target).then(|| format!("{source} -> {output} (not {target})"))
         })
-        .collect();
-    (held_out.len(), wrong)
+        .collect()
 }
 
 /// Every weight of the run's model, by parameter (values only: parameter ids are random per run).

@@ -9,15 +9,11 @@ use rand::rngs::StdRng;
 /// Generates `config.dataset_size` sums of two numbers, each with `config.min_len..=max_len`
 /// digits (no leading zero), as `"a+b"` -> `"a + b"` in decimal.
 pub(super) fn generate(rng: &mut StdRng, config: &TaskConfig) -> Vec<(String, String)> {
-    let (min, max) = (
-        config.min_len.max(1),
-        config.max_len.max(config.min_len.max(1)),
-    );
     (0..config.dataset_size)
         .map(|_| {
-            let digits = rng.random_range(min..=max);
+            let digits = rng.random_range(config.lengths());
             let a = number(rng, digits);
-            let digits = rng.random_range(min..=max);
+            let digits = rng.random_range(config.lengths());
             let b = number(rng, digits);
             (format!("{a}+{b}"), sum(&a, &b))
         })

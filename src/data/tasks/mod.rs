@@ -84,6 +84,13 @@ impl Default for TaskConfig {
 pub const SYMBOLS: &[char] = &['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
 
 impl TaskConfig {
+    /// The lengths the symbol tasks draw from (`addition`: digits of a number): `min_len..=
+    /// max_len`, at least 1, and never empty.
+    pub fn lengths(&self) -> std::ops::RangeInclusive<usize> {
+        let min = self.min_len.max(1);
+        min..=self.max_len.max(min)
+    }
+
     /// Generates the task's `(source, target)` text pairs, deterministically from the seed.
     pub fn generate(&self) -> Vec<(String, String)> {
         let mut rng = StdRng::seed_from_u64(self.seed);

@@ -11,13 +11,9 @@ pub(super) fn generate(
     config: &TaskConfig,
     rule: impl Fn(&[char]) -> Vec<char>,
 ) -> Vec<(String, String)> {
-    let (min, max) = (
-        config.min_len.max(1),
-        config.max_len.max(config.min_len.max(1)),
-    );
     (0..config.dataset_size)
         .map(|_| {
-            let len = rng.random_range(min..=max);
+            let len = rng.random_range(config.lengths());
             let source: Vec<char> = (0..len)
                 .map(|_| SYMBOLS[rng.random_range(0..SYMBOLS.len())])
                 .collect();
