@@ -29,7 +29,8 @@ impl DeviceArg {
         }
     }
 
-    /// The wgpu adapters this machine offers (name, kind, graphics API), for reports: which one
+    /// The wgpu adapters this machine offers (name, kind, graphics API, the workgroup limits the
+    /// hand-written kernels size themselves by), for reports: which one
     /// a figure was measured on (a software adapter's figures say nothing of a GPU). Empty on
     /// `cpu` and in builds without the `wgpu` feature.
     pub fn adapters(self) -> Vec<String> {
@@ -120,8 +121,15 @@ fn wgpu_adapters() -> Vec<String> {
     pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
         .iter()
         .map(|adapter| {
-            let info = adapter.get_info();
-            format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend)
+            let (info, limits) = (adapter.get_info(), adapter.limits());
+            format!(
+                "{} ({:?}, {:?}; workgroups up to {} invocations and {} B of shared memory)",
+                info.name,
+                info.device_type,
+                info.backend,
+                limits.max_compute_invocations_per_workgroup,
+                limits.max_compute_workgroup_storage_size
+            )
         })
         .collect()
 }
