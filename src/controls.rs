@@ -43,6 +43,9 @@ pub struct ChoiceOption {
     pub label: &'static str,
     /// A hint shown while the option is chosen (`None`: no hint).
     pub hint: Option<&'static str>,
+    /// Settings (dotted paths) the option leaves unused: their controls are off while it is
+    /// chosen.
+    pub unused: &'static [&'static str],
 }
 
 /// A choice control: its options and default.
@@ -187,6 +190,18 @@ fn choice<T>(path: &'static str, default: T) -> ChoiceSpec
 where
     T: VariantArray + EnumMessage + Copy + Into<&'static str>,
 {
+    choice_leaving_unused(path, default, |_| &[])
+}
+
+/// A choice whose options may leave some settings unused (`unused(option)`).
+fn choice_leaving_unused<T>(
+    path: &'static str,
+    default: T,
+    unused: fn(T) -> &'static [&'static str],
+) -> ChoiceSpec
+where
+    T: VariantArray + EnumMessage + Copy + Into<&'static str>,
+{
     let options = T::VARIANTS
         .iter()
         .map(|&v| ChoiceOption {
@@ -196,6 +211,7 @@ where
             hint: v
                 .get_detailed_message()
                 .filter(|d| Some(*d) != v.get_message()),
+            unused: unused(v),
         })
         .collect();
     ChoiceSpec {
@@ -236,7 +252,7 @@ pub fn control_specs() -> ControlSpecs {
     ControlSpecs {
         numbers,
         choices: vec![
-            choice::<TaskKind>("task.kind", defaults.task.kind),
+            choice_leaving_unused("task.kind", defaults.task.kind, TaskKind::unused_settings),
             choice::<ModelKind>("model.kind", defaults.model.kind),
             choice::<CellKind>("model.cell", defaults.model.cell),
             choice::<AttentionKind>("model.attention", defaults.model.attention),
@@ -361,6 +377,37 @@ mod tests {
         assert!(
             hints[1].1.unwrap().contains("learning rate 0.001"),
             "{hints:?}"
+        );
+    }
+
+    #[test]
+    fn tasks_that_make_their_own_lengths_leave_the_length_controls_unused() {
+        let specs = control_specs();
+        let tasks = specs
+            .choices
+            .iter()
+            .find(|c| c.path == "task.kind")
+            .unwrap();
+        let numbers: Vec<&str> = specs.numbers.iter().map(|s| s.path).collect();
+        for option in &tasks.options {
+            let lengths_unused = option.unused == ["task.min_len", "task.max_len"];
+            assert_eq!(
+                lengths_unused,
+                ["dates", "zh-en"].contains(&option.value),
+                "{option:?}"
+            );
+            assert!(option.unused.iter().all(|path| numbers.contains(path)));
+        }
+        let addition = tasks
+            .options
+            .iter()
+            .find(|o| o.value == "addition")
+            .unwrap();
+        assert!(addition.hint.unwrap().contains("digits of each number"));
+        let json = serde_json::to_string(tasks).unwrap();
+        assert!(
+            json.contains(r#""unused":["task.min_len","task.max_len"]"#),
+            "{json}"
         );
     }
 

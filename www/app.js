@@ -125,9 +125,6 @@ async function main() {
     app.data = data;
     $('task-name').textContent = taskName(config, data);
     showConfig(config, data && data.own_data ? taskName(config, data) : null, keep);
-    // The chosen model kind's hint, from the core's table (the Transformer's learning rate).
-    const kind = specs['model.kind'].options.find((o) => o.value === config.model.kind);
-    $('model-kind-hint').textContent = kind?.hint ?? '';
     writeHash(config);
     showSchedule(true);
   };

@@ -38,9 +38,17 @@ export function refusalText(spec) {
   return `${spec.whole ? 'a whole number' : 'a number'} from ${zero} to ${spec.max}`;
 }
 
-/** Fills `select` with the choices `[{value, label}]`, keeping `selected` selected. */
+/**
+ * Fills `select` with the choices `[{value, label, hint, unused}]`, keeping `selected` selected;
+ * each option keeps its hint and the settings it leaves unused (the core's) for `showConfig`.
+ */
 export function fillChoices(select, options, selected) {
-  select.replaceChildren(...options.map(({ value, label }) => new Option(label, value, false, value === selected)));
+  select.replaceChildren(...options.map(({ value, label, hint, unused }) => {
+    const option = new Option(label, value, false, value === selected);
+    option.dataset.hint = hint ?? '';
+    option.dataset.unused = (unused ?? []).join(' ');
+    return option;
+  }));
 }
 
 /**
@@ -127,8 +135,16 @@ export function showConfig(config, ownData = null, keep = null) {
     task.prepend(option);
     option.selected = true;
   }
-  for (const id of ['min-len', 'max-len']) $(id).disabled = Boolean(ownData);
-  $('length-hint').textContent = !ownData && config.task?.kind === 'addition' ? 'digits of each number' : '';
+  // Each choice's hint (beside it, in `<id>-hint`) and the settings its option leaves unused,
+  // whose controls are off; own data leaves the lengths unused too.
+  const unused = new Set(ownData ? ['task.min_len', 'task.max_len'] : []);
+  for (const select of configInputs().filter((input) => input.tagName === 'SELECT')) {
+    const chosen = select.selectedOptions[0];
+    for (const path of (chosen?.dataset.unused || '').split(' ').filter(Boolean)) unused.add(path);
+    const hint = document.getElementById(`${select.id}-hint`);
+    if (hint) hint.textContent = chosen?.dataset.hint ?? '';
+  }
+  for (const id of ['min-len', 'max-len']) $(id).disabled = unused.has($(id).dataset.configPath);
 }
 
 /**

@@ -86,12 +86,12 @@ test('model controls rebuild the run; an invalid value is refused beside its con
   });
 });
 
-test('the addition task from the menu: the page says what its lengths mean, and the loss falls', { timeout: 300_000 }, async () => {
+test('the addition task from the menu: the page says what its lengths mean, and the loss falls; tasks with lengths of their own turn the length controls off', { timeout: 300_000 }, async () => {
   await withPage('?eval-every=50', async (page) => {
     await setValue(page, '#task', 'addition');
     await page.waitForFunction(() => window.__seq2seq.config.task.kind === 'addition', null, { timeout: 60_000 });
     assert.equal(await page.textContent('#task-name'), 'add numbers as digit');
-    assert.equal(await page.textContent('#length-hint'), 'digits of each number');
+    assert.equal(await page.textContent('#task-hint'), 'length: digits of each number');
     await setValue(page, '#min-len', '1');
     await page.waitForFunction(() => window.__seq2seq.config.task.min_len === 1, null, { timeout: 60_000 });
     // Moving the focus to max-len fires min-len's change once more; the answer to that rebuild
@@ -113,9 +113,15 @@ test('the addition task from the menu: the page says what its lengths mean, and 
     assert.equal(await page.textContent('#try-note'), '', 'every character of a sum is in the vocabulary');
     assert.match(await page.textContent('#try-output'), /^\d+$/);
     await screenshot(page, 'addition.png');
+    // dates make pairs of their own lengths: the length controls are off, and the hint says why
+    await setValue(page, '#task', 'dates');
+    await page.waitForFunction(() => window.__seq2seq.config.task.kind === 'dates', null, { timeout: 60_000 });
+    assert.equal(await page.textContent('#task-hint'), 'its pairs have lengths of their own');
+    assert.ok(await page.isDisabled('#min-len') && await page.isDisabled('#max-len'));
     await setValue(page, '#task', 'reverse');
     await page.waitForFunction(() => window.__seq2seq.config.task.kind === 'reverse', null, { timeout: 60_000 });
-    assert.equal(await page.textContent('#length-hint'), '', 'the hint is for addition only');
+    assert.equal(await page.textContent('#task-hint'), '', 'reverse needs no hint');
+    assert.ok(await page.isEnabled('#min-len') && await page.isEnabled('#max-len'));
   });
 });
 

@@ -28,18 +28,26 @@ menu_enum! {
         #[strum(message = "sort")]
         Sort,
         /// Two numbers -> their sum ("347+86" -> "433"): carries link digits far apart.
-        #[strum(message = "addition")]
+        #[strum(message = "addition", detailed_message = "length: digits of each number")]
         Addition,
         /// Human date formats -> ISO dates ("25 Nov 2026" -> "2026-11-25").
-        #[strum(message = "dates → ISO")]
+        #[strum(message = "dates → ISO", detailed_message = "its pairs have lengths of their own")]
         Dates,
         /// A tiny Chinese -> English phrase corpus (我有一支笔 -> "i have a pen").
-        #[strum(message = "Chinese → English")]
+        #[strum(message = "Chinese → English", detailed_message = "its pairs have lengths of their own")]
         ZhEn,
     }
 }
 
 impl TaskKind {
+    /// The task settings it does not read: `dates` and `zh-en` make pairs of their own lengths.
+    pub fn unused_settings(self) -> &'static [&'static str] {
+        match self {
+            Self::Dates | Self::ZhEn => &["task.min_len", "task.max_len"],
+            _ => &[],
+        }
+    }
+
     /// How the source and target sides are tokenised.
     pub const fn tokenizers(self) -> (Tokenizer, Tokenizer) {
         match self {
