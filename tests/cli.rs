@@ -193,6 +193,27 @@ fn the_device_flag_trains_on_the_cpu_and_explains_a_missing_wgpu_build() {
     assert!(text(&output.stderr).contains("possible values: cpu, wgpu, vulkan"));
 }
 
+/// A length flag given to a task that makes its own lengths is noted (the page turns those
+/// controls off), and the run goes on; the symbol tasks take the flags without a note.
+#[test]
+fn length_flags_a_task_does_not_read_are_noted() {
+    let dir = folder("unused-flags");
+    let checkpoint = dir.join("dates.s2s");
+    let flags = ["--task", "dates", "--min-len", "5", "--steps", "1"];
+    let output = run(&small_train(&flags, &checkpoint));
+    succeeded(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("note: --min-len is not used by the dates task"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--max-len"), "{stderr}");
+    let flags = ["--task", "addition", "--min-len", "1", "--steps", "1"];
+    let output = run(&small_train(&flags, &checkpoint));
+    succeeded(&output);
+    assert!(!text(&output.stderr).contains("note:"));
+}
+
 fn train_to(steps: usize, checkpoint: &Path, resume: Option<&Path>) {
     let steps = steps.to_string();
     let mut flags = vec!["--steps", &steps, "--eval-every", "5"];

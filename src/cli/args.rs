@@ -207,6 +207,27 @@ impl RunArgs {
     }
 }
 
+impl RunArgs {
+    /// A note for each flag given that `config`'s task does not read (`--min-len` with `dates`:
+    /// its pairs have lengths of their own), as the page turns those controls off.
+    pub fn unused_flag_notes(&self, config: &RunConfig) -> Vec<String> {
+        let task = config.task.kind;
+        [
+            ("--min-len", "task.min_len", self.min_len.is_some()),
+            ("--max-len", "task.max_len", self.max_len.is_some()),
+        ]
+        .into_iter()
+        .filter(|&(_, path, given)| given && task.unused_settings().contains(&path))
+        .map(|(flag, _, _)| {
+            format!(
+                "note: {flag} is not used by the {} task (its pairs have lengths of their own)",
+                <&str>::from(task)
+            )
+        })
+        .collect()
+    }
+}
+
 /// Refused config values as one line for the terminal.
 pub fn config_errors(errors: Vec<crate::train::ConfigError>) -> String {
     errors

@@ -45,6 +45,9 @@ impl ModuleVisitor for NamedWeights {
 /// Runs the command.
 pub fn run(args: DatasetArgs) -> Result<(), String> {
     let config = args.run.to_config()?;
+    for note in args.run.unused_flag_notes(&config) {
+        eprintln!("{note}");
+    }
     let trainer = Trainer::new(config.clone(), &Device::flex()).map_err(config_errors)?;
     let data = trainer.data();
     let pairs = |pairs: &[crate::data::EncodedPair]| {

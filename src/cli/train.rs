@@ -24,7 +24,13 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let mut trainer = match (&args.resume, &args.data) {
         (Some(path), _) => resume(path, &device)?,
         (None, Some(path)) => own_data_run(path, args.run.to_config()?, &device)?,
-        (None, None) => Trainer::new(args.run.to_config()?, &device).map_err(config_errors)?,
+        (None, None) => {
+            let config = args.run.to_config()?;
+            for note in args.run.unused_flag_notes(&config) {
+                eprintln!("{note}");
+            }
+            Trainer::new(config, &device).map_err(config_errors)?
+        }
     };
     println!("training on {}", args.device.describe());
     if args.resume.is_some() {
