@@ -26,11 +26,13 @@ runs = [json.loads(line) for line in open(sys.argv[1])]
 by_rows = {}
 for r in runs:
     by_rows.setdefault(r["rows_per_cube"], []).append(r)
-print(f"{'rows per cube':>13}  {'steps/s median (min-max)':>26}  last loss")
+print(f"{'rows asked':>10}  {'rows used':>9}  {'steps/s median (min-max)':>26}  last loss")
 for rows, rs in by_rows.items():
     rates = [r["steps_per_second"] for r in rs]
     losses = sorted({r["last_loss"] for r in rs})
-    print(f"{rows:>13}  {statistics.median(rates):>10.4g} ({min(rates):.4g}-{max(rates):.4g})      {', '.join(map(str, losses))}")
+    # a request past what the device's shared memory holds is capped (bench's rows_per_cube_used)
+    used = sorted({"-".join(map(str, sorted(set(r.get("rows_per_cube_used") or [])))) or "?" for r in rs})
+    print(f"{rows:>10}  {', '.join(used):>9}  {statistics.median(rates):>10.4g} ({min(rates):.4g}-{max(rates):.4g})      {', '.join(map(str, losses))}")
 print(f"({runs[0]['model']})")
 PY
 rm -f "$results"

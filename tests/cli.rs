@@ -407,6 +407,7 @@ fn bench_takes_its_sizes_from_the_flags() {
     );
     // on the CPU no wgpu adapter is named (on `wgpu` each of the machine's adapters is)
     assert!(stdout.contains(r#""adapters":[]"#), "{stdout}");
+    assert!(stdout.contains(r#""rows_per_cube_used":null"#), "{stdout}");
     // the CPU crosschecked against itself: the same weights after each step
     let output = run(&[
         "bench",

@@ -199,7 +199,9 @@ fn assert_each_close(
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_kernels_give_the_same_results_whatever_the_rows_per_cube() {
-    use seq2seq_playground::model::recurrence::kernels::set_rows_per_cube;
+    use seq2seq_playground::model::recurrence::kernels::{
+        reset_rows_used, rows_used, set_rows_per_cube,
+    };
     let gpu = wgpu_device().autodiff();
     let cpu = Device::flex().autodiff();
     let (batch, source_len, target_len) = (7, 6, 5);
@@ -263,7 +265,10 @@ fn gpu_kernels_give_the_same_results_whatever_the_rows_per_cube() {
             assert_close(&format!("{what} gradient of parameter {i}"), a, b);
         }
         for rows in [2, 3, 4] {
+            reset_rows_used();
             let several = run(&gpu, Some(rows));
+            // what ran is reported (a batch of 7 and these sizes fit every request)
+            assert_eq!(rows_used(), Some((rows, rows)), "{what}");
             assert!(
                 several == one_row,
                 "{what}: {rows} rows a cube differ from one row a cube"

@@ -144,7 +144,7 @@ export function showConfig(config, ownData = null, keep = null) {
     const hint = document.getElementById(`${select.id}-hint`);
     if (hint) hint.textContent = chosen?.dataset.hint ?? '';
   }
-  for (const id of ['min-len', 'max-len']) $(id).disabled = unused.has($(id).dataset.configPath);
+  for (const input of configInputs()) input.disabled = unused.has(input.dataset.configPath);
 }
 
 /**

@@ -69,6 +69,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
     }
     let launches_before = launches.as_ref().map(LaunchLog::read).transpose()?;
+    reset_rows_used();
     let steps = args.steps.max(1);
     let start = Instant::now();
     let mut tokens = 0usize;
@@ -80,6 +81,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         last_loss = metrics.loss;
     }
     let seconds = start.elapsed().as_secs_f64();
+    let rows_used = rows_used();
     let launches = match (launches, launches_before) {
         (Some(log), Some(before)) => Some(log.read()?.since(&before, steps)),
         _ => None,
@@ -129,6 +131,8 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                 "launch_micros_per_step": launches.as_ref().map(|l| l.micros_per_step),
                 "launch_micros_by_kind": launches.as_ref().map(|l| &l.micros_by_kind),
                 "rows_per_cube": args.rows_per_cube,
+                // what the timed steps' recurrent kernels took: [fewest, most] (null on the CPU)
+                "rows_per_cube_used": rows_used.map(|(fewest, most)| [fewest, most]),
                 "crosscheck": compared,
             })
         );
@@ -143,6 +147,9 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         println!(
             "{steps_per_second:.1} steps/s, {tokens_per_second:.0} target tokens/s over {steps} steps ({seconds:.2} s); last loss {last_loss:.3}",
         );
+        if let Some((fewest, most)) = rows_used {
+            println!("recurrent kernels: {fewest} to {most} batch rows a cube");
+        }
         if let Some(launches) = launches {
             print!("{launches}");
         }
@@ -158,6 +165,21 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Forgets the batch rows a cube the recurrent kernels took (GPU builds; nothing elsewhere).
+fn reset_rows_used() {
+    #[cfg(feature = "wgpu")]
+    crate::model::recurrence::kernels::reset_rows_used();
+}
+
+/// The fewest and the most batch rows a cube the recurrent kernels took since
+/// [`reset_rows_used`] (`None` on the CPU and in builds without the `wgpu` feature).
+fn rows_used() -> Option<(usize, usize)> {
+    #[cfg(feature = "wgpu")]
+    return crate::model::recurrence::kernels::rows_used();
+    #[cfg(not(feature = "wgpu"))]
+    None
 }
 
 /// `--rows-per-cube`: the recurrent kernels' batch rows per cube (GPU builds only).

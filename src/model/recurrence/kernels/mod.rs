@@ -277,6 +277,27 @@ fn launch_shape(
 /// [`set_rows_per_cube`].
 static ROWS_PER_CUBE: AtomicUsize = AtomicUsize::new(0);
 
+/// The fewest and the most batch rows a cube of any recurrent kernel launched since
+/// [`reset_rows_used`] took (`usize::MAX` and 0 when none was launched).
+static ROWS_USED: [AtomicUsize; 2] = [AtomicUsize::new(usize::MAX), AtomicUsize::new(0)];
+
+/// The fewest and the most batch rows a cube took in the recurrent kernels launched since
+/// [`reset_rows_used`] (`None` if none was): what `bench --rows-per-cube N` really ran, as a
+/// request past what the device's shared memory holds is capped.
+pub fn rows_used() -> Option<(usize, usize)> {
+    let (fewest, most) = (
+        ROWS_USED[0].load(Ordering::Relaxed),
+        ROWS_USED[1].load(Ordering::Relaxed),
+    );
+    (most > 0).then_some((fewest, most))
+}
+
+/// Forgets the rows recorded for [`rows_used`].
+pub fn reset_rows_used() {
+    ROWS_USED[0].store(usize::MAX, Ordering::Relaxed);
+    ROWS_USED[1].store(0, Ordering::Relaxed);
+}
+
 /// By default a cube takes one more batch row per this many rows of the batch (see
 /// [`rows_per_cube`]).
 pub const BATCH_ROWS_PER_CUBE_ROW: usize = 128;
@@ -305,7 +326,10 @@ pub fn rows_per_cube(like: &CubeTensor, batch: usize, shared_per_row: usize) -> 
         0 => (batch / BATCH_ROWS_PER_CUBE_ROW).clamp(1, MOST_ROWS_PER_CUBE),
         rows => rows,
     };
-    wanted.min(fit).min(batch).max(1)
+    let rows = wanted.min(fit).min(batch).max(1);
+    ROWS_USED[0].fetch_min(rows, Ordering::Relaxed);
+    ROWS_USED[1].fetch_max(rows, Ordering::Relaxed);
+    rows
 }
 
 /// Units for a cube that strides over a row of `width` elements on `like`'s device: a power of
