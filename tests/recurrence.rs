@@ -267,8 +267,10 @@ fn gpu_kernels_give_the_same_results_whatever_the_rows_per_cube() {
         for rows in [2, 3, 4] {
             reset_rows_used();
             let several = run(&gpu, Some(rows));
-            // what ran is reported (a batch of 7 and these sizes fit every request)
-            assert_eq!(rows_used(), Some((rows, rows)), "{what}");
+            // what ran is reported (a batch of 7 and these sizes fit every request); the
+            // record is process-wide and tests run side by side, launching kernels of their
+            // own with one row a cube (or this test's rows, never more), so the most is exact
+            assert_eq!(rows_used().map(|(_, most)| most), Some(rows), "{what}");
             assert!(
                 several == one_row,
                 "{what}: {rows} rows a cube differ from one row a cube"
