@@ -205,9 +205,7 @@ impl RunArgs {
         config.validate().map_err(config_errors)?;
         Ok(config)
     }
-}
 
-impl RunArgs {
     /// A note for each flag given that `config`'s task does not read (`--min-len` with `dates`:
     /// its pairs have lengths of their own), as the page turns those controls off.
     pub fn unused_flag_notes(&self, config: &RunConfig) -> Vec<String> {
@@ -219,8 +217,9 @@ impl RunArgs {
         .into_iter()
         .filter(|&(_, path, given)| given && task.unused_settings().contains(&path))
         .map(|(flag, _, _)| {
+            let why = task.get_detailed_message().unwrap_or("it does not read it");
             format!(
-                "note: {flag} is not used by the {} task (its pairs have lengths of their own)",
+                "note: {flag} is not used by the {} task ({why})",
                 <&str>::from(task)
             )
         })

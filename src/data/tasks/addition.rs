@@ -7,7 +7,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 
 /// Generates `config.dataset_size` sums of two numbers, each with `config.min_len..=max_len`
-/// digits (no leading zero), as `"a+b"` -> `"a + b"` in decimal.
+/// digits (no leading zero), as `"a+b"` -> their sum in decimal.
 pub(super) fn generate(rng: &mut StdRng, config: &TaskConfig) -> Vec<(String, String)> {
     (0..config.dataset_size)
         .map(|_| {
@@ -31,7 +31,7 @@ fn number(rng: &mut StdRng, digits: usize) -> String {
 }
 
 /// The sum of two decimal numbers of any length, as written by hand: right to left, carrying.
-pub fn sum(a: &str, b: &str) -> String {
+fn sum(a: &str, b: &str) -> String {
     let (mut a, mut b) = (a.bytes().rev(), b.bytes().rev());
     let mut digits = Vec::new();
     let mut carry = 0;

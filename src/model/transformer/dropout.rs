@@ -90,9 +90,11 @@ pub fn take<const D: usize>(shape: [usize; D], prob: f64) -> Option<Tensor<D>> {
     DRAWS.with(|draws| {
         let mut draws = draws.borrow_mut();
         let draws = draws.as_mut()?;
-        let mask = (draws.prob == prob)
-            .then(|| draws.values.try_next(shape))
-            .flatten();
+        let mask = if draws.prob == prob {
+            draws.values.try_next(shape)
+        } else {
+            None
+        };
         draws.missed += usize::from(mask.is_none());
         mask
     })

@@ -256,18 +256,22 @@ fn empty(like: &CubeTensor, parts: &[usize]) -> CubeTensor {
     )
 }
 
-/// One cube per `rows` batch rows; its units stride over the hidden units (and source
-/// positions), one unit per hidden unit up to 1024 where the device allows it, so that no unit
-/// takes two past 256 hidden units. Each hidden unit's sums are the same whichever unit computes
-/// them; Mesa's lavapipe computed a unit's second hidden unit wrong in the decoder's backward
-/// kernel (README, "The recurrent kernels at large batches").
+/// How a recurrent kernel is launched: [`rows_per_cube`] batch rows a cube (at
+/// `shared_per_row` floats of shared memory a row), one cube per that many rows; its units
+/// stride over the hidden units (and source positions), one unit per hidden unit up to 1024
+/// where the device allows it, so that no unit takes two past 256 hidden units. Each hidden
+/// unit's sums are the same whichever unit computes them; Mesa's lavapipe computed a unit's
+/// second hidden unit wrong in the decoder's backward kernel (README, "The recurrent kernels at
+/// large batches"). Returns the rows a cube and the launch's shape.
 fn launch_shape(
     like: &CubeTensor,
     batch: usize,
     hidden: usize,
-    rows: usize,
-) -> (CubeCount, CubeDim) {
+    shared_per_row: usize,
+) -> (usize, CubeCount, CubeDim) {
+    let rows = rows_per_cube(like, batch, shared_per_row);
     (
+        rows,
         CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
         CubeDim::new_1d(units_up_to(like, hidden, 1024)),
     )
@@ -277,25 +281,29 @@ fn launch_shape(
 /// [`set_rows_per_cube`].
 static ROWS_PER_CUBE: AtomicUsize = AtomicUsize::new(0);
 
-/// The fewest and the most batch rows a cube of any recurrent kernel launched since
-/// [`reset_rows_used`] took (`usize::MAX` and 0 when none was launched).
-static ROWS_USED: [AtomicUsize; 2] = [AtomicUsize::new(usize::MAX), AtomicUsize::new(0)];
+/// The fewest batch rows a cube of any recurrent kernel launched since [`reset_rows_used`]
+/// took (`usize::MAX` when none was launched).
+static FEWEST_ROWS_USED: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// The most batch rows a cube of any recurrent kernel launched since [`reset_rows_used`] took
+/// (0 when none was launched).
+static MOST_ROWS_USED: AtomicUsize = AtomicUsize::new(0);
 
 /// The fewest and the most batch rows a cube took in the recurrent kernels launched since
 /// [`reset_rows_used`] (`None` if none was): what `bench --rows-per-cube N` really ran, as a
 /// request past what the device's shared memory holds is capped.
 pub fn rows_used() -> Option<(usize, usize)> {
     let (fewest, most) = (
-        ROWS_USED[0].load(Ordering::Relaxed),
-        ROWS_USED[1].load(Ordering::Relaxed),
+        FEWEST_ROWS_USED.load(Ordering::Relaxed),
+        MOST_ROWS_USED.load(Ordering::Relaxed),
     );
     (most > 0).then_some((fewest, most))
 }
 
 /// Forgets the rows recorded for [`rows_used`].
 pub fn reset_rows_used() {
-    ROWS_USED[0].store(usize::MAX, Ordering::Relaxed);
-    ROWS_USED[1].store(0, Ordering::Relaxed);
+    FEWEST_ROWS_USED.store(usize::MAX, Ordering::Relaxed);
+    MOST_ROWS_USED.store(0, Ordering::Relaxed);
 }
 
 /// By default a cube takes one more batch row per this many rows of the batch (see
@@ -327,8 +335,8 @@ pub fn rows_per_cube(like: &CubeTensor, batch: usize, shared_per_row: usize) -> 
         rows => rows,
     };
     let rows = wanted.min(fit).min(batch).max(1);
-    ROWS_USED[0].fetch_min(rows, Ordering::Relaxed);
-    ROWS_USED[1].fetch_max(rows, Ordering::Relaxed);
+    FEWEST_ROWS_USED.fetch_min(rows, Ordering::Relaxed);
+    MOST_ROWS_USED.fetch_max(rows, Ordering::Relaxed);
     rows
 }
 
@@ -374,8 +382,7 @@ impl RecurrenceKernels for CubeBackend {
         let [batch, len, _] = dims::<3>(&input_gates);
         let h = hidden as usize;
         let out = empty(&input_gates, &sizes::sequence_forward(batch, len, h, kind));
-        let rows = rows_per_cube(&input_gates, batch, 2 * h);
-        let (count, dim) = launch_shape(&input_gates, batch, h, rows);
+        let (rows, count, dim) = launch_shape(&input_gates, batch, h, 2 * h);
         let client = input_gates.client.clone();
         sequence::sequence_forward::launch(
             &client,
@@ -406,8 +413,7 @@ impl RecurrenceKernels for CubeBackend {
         let [batch, len, _] = dims::<3>(&grad);
         let h = hidden as usize;
         let out = empty(&grad, &sizes::sequence_backward(batch, len, h, kind));
-        let rows = rows_per_cube(&grad, batch, cell::gates(kind) * h);
-        let (count, dim) = launch_shape(&grad, batch, h, rows);
+        let (rows, count, dim) = launch_shape(&grad, batch, h, cell::gates(kind) * h);
         let client = grad.client.clone();
         sequence::sequence_backward::launch(
             &client,
@@ -444,8 +450,7 @@ impl RecurrenceKernels for CubeBackend {
             &sizes::attentive_forward(batch, len, source, h, kind, additive),
         );
         let capacity = source_capacity(source);
-        let rows = rows_per_cube(&token_gates, batch, 4 * h + capacity);
-        let (count, dim) = launch_shape(&token_gates, batch, h, rows);
+        let (rows, count, dim) = launch_shape(&token_gates, batch, h, 4 * h + capacity);
         let client = token_gates.client.clone();
         attentive::attentive_forward::launch(
             &client,
@@ -487,8 +492,8 @@ impl RecurrenceKernels for CubeBackend {
             &sizes::attentive_backward(batch, len, source, h, kind),
         );
         let capacity = source_capacity(source);
-        let rows = rows_per_cube(&grad, batch, (cell::gates(kind) + 2) * h + capacity);
-        let (count, dim) = launch_shape(&grad, batch, h, rows);
+        let (rows, count, dim) =
+            launch_shape(&grad, batch, h, (cell::gates(kind) + 2) * h + capacity);
         let client = grad.client.clone();
         attentive::attentive_backward::launch(
             &client,
